@@ -1,0 +1,1 @@
+"""Models: backbones, necks, heads, detectors, segmentors."""

@@ -1,0 +1,1 @@
+"""Mobile backbones with named taps. ``build_backbone(name, **options)`` builds one in plain Python."""

@@ -1,0 +1,133 @@
+"""The backbone contract: named taps, declared :class:`FeatureSpec`s, an ordered ``dict[str, Tensor]`` out.
+
+A backbone is an ordered sequence of named *units* (``self.units``: stem, blocks, final conv...). Every unit has an
+``out`` point; a unit that exposes block-internal points (``expand``, ``depthwise`` of an inverted residual) implements
+:class:`TappedUnit`. A tap's canonical name is ``"<unit>.<point>"`` (e.g. ``"block13.expand"``); ``"<unit>"`` alone
+means ``"<unit>.out"``. Subclasses add paper aliases (``C4``, ``C5``, ``OS8``) that map onto canonical names.
+
+``forward`` computes only as far as the last requested tap (a C4-only backbone never runs the tail), and
+``forward_from`` continues from a tap's tensor — the Faster R-CNN papers' form runs the layers after C4 on each RoI.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterable, Protocol, runtime_checkable
+
+from torch import Tensor, nn
+
+from ..feature_spec import FeatureSpec
+
+
+@runtime_checkable
+class TappedUnit(Protocol):
+    """A unit with block-internal tap points, in execution order, ``"out"`` last."""
+
+    tap_points: tuple[str, ...]
+
+    def forward_taps(self, x: Tensor, points: frozenset[str]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Run the unit; return its output and the tensors at ``points``."""
+        ...
+
+    def forward_from(self, point: str, x: Tensor) -> Tensor:
+        """Finish the unit from the tensor at ``point`` (raises if the point cannot be resumed, e.g. mid-residual)."""
+        ...
+
+
+class Backbone(nn.Module):
+    """Base class of every densenets backbone. Subclasses call :meth:`add_unit` in execution order, then
+    :meth:`add_alias` for the paper's names, then :meth:`set_out_taps`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.units = nn.ModuleDict()
+        self._specs: dict[str, FeatureSpec] = {}
+        self.aliases: dict[str, str] = {}
+        self.out_taps: tuple[str, ...] = ()
+        self._plan: dict[str, frozenset[str]] = {}
+        self._stop_unit: str | None = None
+
+    # -- construction -------------------------------------------------------------------------------------------
+    def add_unit(self, name: str, module: nn.Module, specs: dict[str, FeatureSpec]) -> None:
+        """Append a unit; ``specs`` maps each of its points (``"out"`` required) to its FeatureSpec."""
+        if "out" not in specs:
+            raise ValueError(f"unit {name!r} must declare an 'out' FeatureSpec")
+        points = tuple(getattr(module, "tap_points", ("out",)))
+        if set(specs) != set(points):
+            raise ValueError(f"unit {name!r}: specs for {sorted(specs)} but the module has points {points}")
+        self.units[name] = module
+        for point, spec in specs.items():
+            self._specs[f"{name}.{point}"] = spec
+
+    def add_alias(self, alias: str, tap: str) -> None:
+        self.aliases[alias] = self.resolve(tap)
+
+    def set_out_taps(self, out_taps: Iterable[str]) -> None:
+        """Choose which taps :meth:`forward` returns (in this order, under the names given)."""
+        out_taps = tuple(out_taps)
+        if not out_taps:
+            raise ValueError("out_taps must name at least one tap")
+        plan: dict[str, set[str]] = {}
+        for tap in out_taps:
+            unit, point = self.resolve(tap).split(".", 1)
+            plan.setdefault(unit, set()).add(point)
+        order = list(self.units.keys())
+        self._stop_unit = max(plan, key=order.index)
+        self._plan = {u: frozenset(p) for u, p in plan.items()}
+        self.out_taps = out_taps
+
+    # -- metadata -----------------------------------------------------------------------------------------------
+    def resolve(self, tap: str) -> str:
+        """Canonical ``"<unit>.<point>"`` name of ``tap`` (an alias, a unit name, or a canonical name)."""
+        name = self.aliases.get(tap, tap)
+        if name in self.units:
+            name = f"{name}.out"
+        if name not in self._specs:
+            raise KeyError(
+                f"{type(self).__name__} has no tap {tap!r}; available: aliases {sorted(self.aliases)} "
+                f"and units.points {list(self._specs)}"
+            )
+        return name
+
+    @property
+    def feature_info(self) -> dict[str, FeatureSpec]:
+        """Every tap this backbone can return (aliases and canonical names) with its FeatureSpec."""
+        info = {alias: self._specs[canon] for alias, canon in self.aliases.items()}
+        info.update(self._specs)
+        return info
+
+    def output_shape(self) -> "OrderedDict[str, FeatureSpec]":
+        """FeatureSpecs of the taps :meth:`forward` returns, in order."""
+        return OrderedDict((tap, self._specs[self.resolve(tap)]) for tap in self.out_taps)
+
+    # -- forward ------------------------------------------------------------------------------------------------
+    def forward(self, x: Tensor) -> "OrderedDict[str, Tensor]":
+        found: dict[str, Tensor] = {}
+        for name, unit in self.units.items():
+            points = self._plan.get(name)
+            if points is None or points == {"out"} or not isinstance(unit, TappedUnit):
+                x = unit(x)
+                if points:
+                    found[f"{name}.out"] = x
+            else:
+                x, inner = unit.forward_taps(x, points)
+                for point in points:
+                    found[f"{name}.{point}"] = x if point == "out" else inner[point]
+            if name == self._stop_unit:
+                break
+        return OrderedDict((tap, found[self.resolve(tap)]) for tap in self.out_taps)
+
+    def forward_from(self, tap: str, x: Tensor, until: str = "C5") -> Tensor:
+        """Continue the network from the tensor ``x`` found at ``tap`` and return the tensor at ``until``."""
+        start_unit, start_point = self.resolve(tap).split(".", 1)
+        end_unit, end_point = self.resolve(until).split(".", 1)
+        if end_point != "out":
+            raise ValueError(f"forward_from can only stop at a unit output, not {until!r}")
+        names = list(self.units.keys())
+        i0, i1 = names.index(start_unit), names.index(end_unit)
+        if i1 < i0:
+            raise ValueError(f"{until!r} comes before {tap!r}")
+        if start_point != "out":
+            x = self.units[start_unit].forward_from(start_point, x)
+        for name in names[i0 + 1 : i1 + 1]:
+            x = self.units[name](x)
+        return x
