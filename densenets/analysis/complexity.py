@@ -28,17 +28,19 @@ class Complexity:
         }
 
 
+# The input is one image, so every sample a layer sees belongs to it: a layer's leading dimension is 1 for the
+# image's own layers but the number of RoIs in a two-stage detector's box head — count all of them.
 def _conv_madds(module: nn.Conv2d | nn.ConvTranspose2d, inp: torch.Tensor, out: torch.Tensor) -> int:
     kh, kw = module.kernel_size
     if isinstance(module, nn.ConvTranspose2d):
         # every input element is multiplied into k*k*out/groups outputs
-        return inp[0].numel() // inp[0].shape[0] * kh * kw * module.out_channels // module.groups
+        return inp[0].numel() * kh * kw * module.out_channels // module.groups
     per_output = module.in_channels // module.groups * kh * kw
-    return out.numel() // out.shape[0] * per_output
+    return out.numel() * per_output
 
 
 def _linear_madds(module: nn.Linear, inp: torch.Tensor, out: torch.Tensor) -> int:
-    return out.numel() // out.shape[0] * module.in_features
+    return out.numel() * module.in_features
 
 
 def count_complexity(

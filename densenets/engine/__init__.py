@@ -1,0 +1,25 @@
+"""Runner glue: atomic checkpoints, safe checkpoint loading, visualisation, collation, tool helpers.
+
+Importing this package allow-lists the exact globals mmengine checkpoints need for ``torch.load(weights_only=True)``
+(see :mod:`densenets.engine.checkpoint`).
+"""
+from .checkpoint import AtomicLocalBackend, load_checkpoint, register_safe_globals, safe_globals
+from .checkpoint_hook import AtomicCheckpointHook
+from .collate import list_collate
+from .draw import draw_detections, draw_sample, draw_segmentation
+from .visualization_hook import DenseVisualizationHook
+
+register_safe_globals()
+
+__all__ = [
+    "AtomicCheckpointHook",
+    "AtomicLocalBackend",
+    "DenseVisualizationHook",
+    "draw_detections",
+    "draw_sample",
+    "draw_segmentation",
+    "list_collate",
+    "load_checkpoint",
+    "register_safe_globals",
+    "safe_globals",
+]

@@ -19,8 +19,9 @@ class ImagePreprocessor(BaseDataPreprocessor):
     """Pad a list of images to a common size (a multiple of ``size_divisor``), stack and normalise.
 
     ``mean``/``std`` are per-channel in 0..255 units; SSDLite's [-1, 1] scaling is ``mean=std=127.5``.
-    ``pad_value`` is applied in pixel units before normalisation. Segmentation label maps (``gt_sem_seg``) are padded
-    with ``seg_pad_value`` (the ignore label) to the same size.
+    ``pad_value`` is applied in pixel units before normalisation: one value, or one per channel (``pad_value=mean``
+    pads with zeros after normalisation, as torchvision's detection transform does). Segmentation label maps
+    (``gt_sem_seg``) are padded with ``seg_pad_value`` (the ignore label) to the same size.
     """
 
     def __init__(
@@ -28,7 +29,7 @@ class ImagePreprocessor(BaseDataPreprocessor):
         mean: Sequence[float] = (127.5, 127.5, 127.5),
         std: Sequence[float] = (127.5, 127.5, 127.5),
         size_divisor: int = 1,
-        pad_value: float = 0.0,
+        pad_value: float | Sequence[float] = 0.0,
         seg_pad_value: int = 255,
         channels_last: bool = False,
     ) -> None:
@@ -60,14 +61,22 @@ class ImagePreprocessor(BaseDataPreprocessor):
             batch = inputs[0].new_empty((len(inputs), 3, ph, pw), dtype=torch.float32)
             for i, img in enumerate(inputs):
                 h, w = img.shape[-2:]
-                img = F.pad(img.float(), (0, pw - w, 0, ph - h), value=float(self.pad_value))
-                batch[i] = (img - self.mean) / self.std
+                if isinstance(self.pad_value, (int, float)):
+                    img = F.pad(img.float(), (0, pw - w, 0, ph - h), value=float(self.pad_value))
+                    batch[i] = (img - self.mean) / self.std
+                else:  # per-channel padding colour
+                    fill = torch.as_tensor(self.pad_value, dtype=torch.float32, device=batch.device).view(-1, 1, 1)
+                    batch[i] = (fill - self.mean) / self.std
+                    batch[i, :, :h, :w] = (img.float() - self.mean) / self.std
             if samples is not None:
-                for s in samples:
+                for img, s in zip(inputs, samples):
                     if isinstance(s, dict):
                         s["batch_input_shape"] = (ph, pw)
                         seg = s.get("gt_sem_seg")
-                        if isinstance(seg, torch.Tensor) and tuple(seg.shape[-2:]) != (ph, pw):
+                        # only label maps of their image's size are padded with it; one kept at the original size
+                        # by a test-time resize (evaluated at full resolution) is left alone
+                        own_size = isinstance(seg, torch.Tensor) and tuple(seg.shape[-2:]) == tuple(img.shape[-2:])
+                        if own_size and tuple(seg.shape[-2:]) != (ph, pw):
                             h, w = seg.shape[-2:]
                             s["gt_sem_seg"] = F.pad(seg, (0, pw - w, 0, ph - h), value=self.seg_pad_value)
         if self.channels_last:

@@ -75,6 +75,18 @@ class Backbone(nn.Module):
         self._plan = {u: frozenset(p) for u, p in plan.items()}
         self.out_taps = out_taps
 
+    def drop_unused_units(self) -> list[str]:
+        """Delete the units after the last returned tap (``forward`` never runs them), with their taps and aliases;
+        e.g. the 1280-ch conv of MobileNetV2 when a segmentation head reads ``block17.out``. Returns their names."""
+        names = list(self.units.keys())
+        dropped = names[names.index(self._stop_unit) + 1 :] if self._stop_unit else []
+        for name in dropped:
+            del self.units[name]
+        gone = {tap for tap in self._specs if tap.split(".", 1)[0] in dropped}
+        self._specs = {tap: spec for tap, spec in self._specs.items() if tap not in gone}
+        self.aliases = {alias: tap for alias, tap in self.aliases.items() if tap not in gone}
+        return dropped
+
     # -- metadata -----------------------------------------------------------------------------------------------
     def resolve(self, tap: str) -> str:
         """Canonical ``"<unit>.<point>"`` name of ``tap`` (an alias, a unit name, or a canonical name)."""

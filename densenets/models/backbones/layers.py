@@ -65,6 +65,12 @@ class SqueezeExcite(nn.Module):
         return x * scale
 
 
+def channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """ShuffleNet §3.1 channel shuffle: reshape channels to ``(groups, n)``, transpose, flatten."""
+    b, c, h, w = x.shape
+    return x.reshape(b, groups, c // groups, h, w).transpose(1, 2).reshape(b, c, h, w)
+
+
 def init_weights(module: nn.Module) -> None:
     """torchvision's initialisation of the mobile classification networks (kaiming fan-out, BN 1/0, linear N(0, .01))."""
     for m in module.modules():
@@ -80,4 +86,4 @@ def init_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-__all__ = ["make_divisible", "ConvBNAct", "SqueezeExcite", "init_weights", "torch"]
+__all__ = ["make_divisible", "ConvBNAct", "SqueezeExcite", "channel_shuffle", "init_weights", "torch"]

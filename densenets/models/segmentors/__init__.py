@@ -1,0 +1,4 @@
+"""Segmentors (mmengine BaseModel): backbone + decode head."""
+from .encoder_decoder import EncoderDecoder
+
+__all__ = ["EncoderDecoder"]

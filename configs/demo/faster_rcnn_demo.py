@@ -1,0 +1,59 @@
+# CPU demo: the papers' C4-form Faster R-CNN on MobileNetV3-Small, trained from scratch on the synthetic COCO-format
+# shapes set (python tools/make_demo_data.py coco --out data/demo_coco) with shorter side 256:
+#   OMP_NUM_THREADS=2 python tools/train.py configs/demo/faster_rcnn_demo.py
+# RPN + 14x14 RoIAlign on C4 (bneck-9 expansion, OS 16); the rest of the backbone (bneck 9-11 + final conv) runs on
+# each RoI. Anchors are halved (16..128 px) for the small images and objects (17-163 px); fewer proposals and sampled
+# RoIs than the COCO configs keep a CPU step short.
+_base_ = [
+    '../_base_/models/faster_rcnn_c4.py',
+    '../_base_/datasets/demo_coco.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    backbone=dict(name='mobilenet_v3_small'),
+    num_classes=6,  # demo_num_classes of the dataset config
+    anchor_sizes=(16, 32, 64, 128),
+    rpn_pre_nms_top_n_train=2000,
+    rpn_pre_nms_top_n_test=1000,
+    rpn_post_nms_top_n_train=256,
+    rpn_post_nms_top_n_test=100,
+    box_batch_size_per_image=64,
+)
+
+short, max_long = 256, 427
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='Albumentations',
+        transforms=[
+            dict(type='ResizeShortestEdge', short=short, max_long=max_long),
+            dict(type='HorizontalFlip', p=0.5),
+        ],
+    ),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Albumentations', transforms=[dict(type='ResizeShortestEdge', short=short, max_long=max_long)]),
+    dict(type='PackDetInputs'),
+]
+train_dataloader = dict(batch_size=8, num_workers=1, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=8, num_workers=1, dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+max_epochs = 12
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=4e-5),
+    clip_grad=dict(max_norm=10.0),
+)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0, by_epoch=True, begin=0, end=max_epochs),
+]
+default_hooks = dict(logger=dict(type='LoggerHook', interval=10))
+log_processor = dict(by_epoch=True)

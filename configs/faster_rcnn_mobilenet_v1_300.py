@@ -1,0 +1,31 @@
+# Faster R-CNN, MobileNetV1 1.0, shorter side 300 -- ShuffleNet paper Table 7: 16.4 mAP (COCO minival); MobileNet paper Table 13: 16.4 mAP. RPN and 14x14 RoIAlign on C4 (OS 16), the backbone's layers after C4 as the second stage (papers' form). C4 = pointwise conv 11, second stage = conv 12-13.
+_base_ = [
+    '_base_/models/faster_rcnn_c4.py',
+    '_base_/datasets/coco_frcnn.py',
+    '_base_/schedules/frcnn_1x.py',
+]
+
+model = dict(backbone=dict(name='mobilenet_v1'))
+
+# Aspect-preserving resize inside the pipeline (the model does not resize): shorter side 300, longer side at most 500;
+# ImagePreprocessor pads each batch to a multiple of 32.
+short, max_long = 300, 500
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='Albumentations',
+        transforms=[
+            dict(type='ResizeShortestEdge', short=short, max_long=max_long),
+            dict(type='HorizontalFlip', p=0.5),
+        ],
+    ),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Albumentations', transforms=[dict(type='ResizeShortestEdge', short=short, max_long=max_long)]),
+    dict(type='PackDetInputs'),
+]
+train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))  # per GPU; 8 GPUs = total batch 16
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

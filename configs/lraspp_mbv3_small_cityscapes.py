@@ -1,0 +1,4 @@
+# Table 7 row 11: MobileNetV3-Small, RF2, LR-ASPP F = 128. Paper: 68.38 mIoU (val), 0.47M params, 2.90B MAdds;
+# Table 8 (test): 69.4 mIoU. Low-level feature: depthwise output of bneck 3 (88 ch).
+_base_ = ['./lraspp_mbv3_large_cityscapes.py']
+model = dict(backbone=dict(name='mobilenet_v3_small'))

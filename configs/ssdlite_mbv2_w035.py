@@ -1,0 +1,9 @@
+# SSDLite 320x320 on COCO, trained from scratch: MobileNetV2 0.35 (Table 6 'V2 0.35'): 13.7 mAP, 0.93M params, 0.16B MAdds.
+_base_ = [
+    '_base_/models/ssdlite.py',
+    '_base_/datasets/coco_ssdlite_320.py',
+    '_base_/schedules/ssdlite_cosine.py',
+]
+
+model = dict(backbone=dict(name='mobilenet_v2', width_mult=0.35))
+train_dataloader = dict(batch_size=32)  # per GPU; the schedule assumes 8 GPUs (total 256)

@@ -1,0 +1,9 @@
+# SSDLite 320x320 on COCO, trained from scratch: MobileNetV2 0.5 (Table 6 'V2 0.5'): 16.6 mAP, 1.54M params, 0.27B MAdds.
+_base_ = [
+    '_base_/models/ssdlite.py',
+    '_base_/datasets/coco_ssdlite_320.py',
+    '_base_/schedules/ssdlite_cosine.py',
+]
+
+model = dict(backbone=dict(name='mobilenet_v2', width_mult=0.5))
+train_dataloader = dict(batch_size=32)  # per GPU; the schedule assumes 8 GPUs (total 256)

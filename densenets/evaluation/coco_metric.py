@@ -1,0 +1,227 @@
+"""COCO box evaluation (Lin et al., ECCV 2014; the protocol of pycocotools' ``COCOeval``) as an mmengine metric."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+from typing import Any, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+
+from ..registry import METRICS
+
+__all__ = ["CocoMetric", "COCO_METRIC_NAMES"]
+
+#: metric names, in the order of ``COCOeval.stats`` (``coco/`` is prepended by mmengine)
+COCO_METRIC_NAMES: tuple[str, ...] = (
+    "bbox_mAP",
+    "bbox_mAP_50",
+    "bbox_mAP_75",
+    "bbox_mAP_s",
+    "bbox_mAP_m",
+    "bbox_mAP_l",
+    "bbox_AR@1",
+    "bbox_AR@10",
+    "bbox_AR@100",
+    "bbox_AR_s@100",
+    "bbox_AR_m@100",
+    "bbox_AR_l@100",
+)
+
+
+def _backend_api(backend: str) -> tuple[type, type]:
+    if backend == "pycocotools":
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+
+        return COCO, COCOeval
+    if backend == "faster_coco_eval":
+        from faster_coco_eval import COCO, COCOeval_faster
+
+        return COCO, COCOeval_faster
+    raise ValueError(f"CocoMetric: backend must be 'pycocotools' or 'faster_coco_eval', got {backend!r}")
+
+
+@METRICS.register_module()
+class CocoMetric(BaseMetric):
+    """COCO box AP/AR of detections (the twelve ``COCOeval`` summary figures, reported as ``coco/bbox_mAP``,
+    ``coco/bbox_mAP_50``, ``coco/bbox_mAP_75``, ``coco/bbox_mAP_s|m|l``, ``coco/bbox_AR@1|10|100``,
+    ``coco/bbox_AR_s|m|l@100``; ``-1`` where the ground truth has no object of that size, as pycocotools reports).
+
+    ``process()`` turns each prediction (docs/design.md: ``pred_boxes`` xyxy in original pixels, ``pred_scores``,
+    contiguous ``pred_labels``) into COCO result records (``image_id``, original ``category_id`` through the
+    dataset's ``metainfo["cat_ids"]``, ``bbox`` xywh, ``score``). On rank 0, ``compute_metrics()`` runs ``COCOeval``
+    (``iouType="bbox"``) on the images that were processed, against ``ann_file`` (crowd boxes are ignore regions
+    there, as in the official protocol).
+
+    Args:
+        ann_file: COCO ground-truth json; by default the dataset's (``dataset_meta["ann_file"]``).
+        classwise: also log a per-class AP table and report ``coco/bbox_AP_<class>``.
+        outfile_prefix: write the results to ``<outfile_prefix>.bbox.json``.
+        format_only: only write the results json (e.g. for the test-dev server); needs ``outfile_prefix``.
+        backend: ``"pycocotools"`` or ``"faster_coco_eval"`` (the same figures; the latter is faster).
+        cat_ids: contiguous label -> category id, when the metric is used without a dataset; defaults to
+            ``dataset_meta["cat_ids"]``, else the annotation file's categories in id order.
+
+    An empty result list (e.g. an untrained model that detects nothing) gives every figure 0 with a warning
+    (pycocotools' ``loadRes`` cannot take an empty list).
+    """
+
+    default_prefix: str | None = "coco"
+
+    def __init__(
+        self,
+        ann_file: str | None = None,
+        classwise: bool = False,
+        outfile_prefix: str | None = None,
+        format_only: bool = False,
+        backend: str = "pycocotools",
+        cat_ids: Sequence[int] | None = None,
+        collect_device: str = "cpu",
+        prefix: str | None = None,
+    ) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        _backend_api(backend)  # validate early
+        if format_only and not outfile_prefix:
+            raise ValueError("CocoMetric: format_only=True writes the results json and needs outfile_prefix")
+        self.ann_file = ann_file
+        self.classwise = classwise
+        self.outfile_prefix = outfile_prefix
+        self.format_only = format_only
+        self.backend = backend
+        self.cat_ids = tuple(int(c) for c in cat_ids) if cat_ids is not None else None
+
+    # ------------------------------------------------------------------ per batch
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            boxes = np.asarray(_to_numpy(sample["pred_boxes"]), dtype=np.float64).reshape(-1, 4)
+            scores = np.asarray(_to_numpy(sample["pred_scores"]), dtype=np.float64).reshape(-1)
+            labels = np.asarray(_to_numpy(sample["pred_labels"]), dtype=np.int64).reshape(-1)
+            if not (len(boxes) == len(scores) == len(labels)):
+                raise ValueError(
+                    f"CocoMetric: image {sample.get('img_id')} has {len(boxes)} boxes, {len(scores)} scores and "
+                    f"{len(labels)} labels"
+                )
+            xywh = boxes.copy()
+            xywh[:, 2:] -= xywh[:, :2]
+            self.results.append((int(sample["img_id"]), xywh, scores, labels))
+
+    # ------------------------------------------------------------------ rank 0
+    def _resolve_ann_file(self) -> str:
+        ann_file = self.ann_file or (self.dataset_meta or {}).get("ann_file")
+        if not ann_file:
+            raise ValueError(
+                "CocoMetric needs the ground-truth annotation file: pass ann_file=..., or evaluate a CocoDetection "
+                "dataset (its metainfo carries ann_file)"
+            )
+        if not os.path.isfile(ann_file):
+            raise FileNotFoundError(f"CocoMetric: annotation file not found: {ann_file}")
+        return ann_file
+
+    def _label_to_cat(self, gt: Any) -> np.ndarray:
+        cat_ids = self.cat_ids or (self.dataset_meta or {}).get("cat_ids")
+        if cat_ids is None:
+            cat_ids = sorted(int(c) for c in gt.getCatIds())
+        return np.asarray(cat_ids, dtype=np.int64)
+
+    def results_to_records(self, results: list, label_to_cat: np.ndarray) -> list[dict[str, Any]]:
+        """COCO result records (``image_id``, ``category_id``, ``bbox`` xywh, ``score``) of processed results."""
+        records = []
+        for img_id, xywh, scores, labels in results:
+            if len(labels) and (labels.min() < 0 or labels.max() >= len(label_to_cat)):
+                raise ValueError(
+                    f"CocoMetric: image {img_id} has predicted labels outside 0..{len(label_to_cat) - 1} "
+                    f"(the dataset has {len(label_to_cat)} classes)"
+                )
+            cats = label_to_cat[labels]
+            for box, score, cat in zip(xywh.tolist(), scores.tolist(), cats.tolist()):
+                records.append({"image_id": img_id, "category_id": cat, "bbox": box, "score": score})
+        return records
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        COCO, COCOeval = _backend_api(self.backend)
+        ann_file = self._resolve_ann_file()
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt = COCO(ann_file)
+        label_to_cat = self._label_to_cat(gt)
+        records = self.results_to_records(results, label_to_cat)
+        img_ids = sorted({r[0] for r in results})
+
+        if self.outfile_prefix:
+            path = f"{self.outfile_prefix}.bbox.json"
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(records, f)
+            print_log(f"CocoMetric: wrote {len(records)} detections to {path}", logger="current")
+        if self.format_only:
+            return {}
+
+        unknown = set(img_ids) - set(gt.getImgIds())
+        if unknown:
+            raise ValueError(
+                f"CocoMetric: predictions for image ids {sorted(unknown)[:5]} not in {ann_file} "
+                "(evaluating against the wrong annotation file?)"
+            )
+        if not records:
+            print_log(
+                f"CocoMetric: no detections on {len(img_ids)} images; every COCO figure is 0",
+                logger="current",
+                level=logging.WARNING,
+            )
+            metrics = {name: 0.0 for name in COCO_METRIC_NAMES}
+            if self.classwise:
+                metrics.update({f"bbox_AP_{self._cat_name(gt, c)}": 0.0 for c in label_to_cat.tolist()})
+            return metrics
+
+        summary = io.StringIO()
+        with contextlib.redirect_stdout(summary):
+            dt = gt.loadRes(records)
+            if self.backend == "faster_coco_eval":
+                evaluator = COCOeval(gt, dt, "bbox", print_function=print)
+            else:
+                evaluator = COCOeval(gt, dt, "bbox")
+            evaluator.params.imgIds = img_ids
+            evaluator.params.catIds = sorted(set(label_to_cat.tolist()))  # the dataset's classes (a subset or all)
+            evaluator.evaluate()
+            evaluator.accumulate()
+            evaluator.summarize()
+        table = [line for line in summary.getvalue().splitlines() if line.strip().startswith("Average")]
+        print_log(f"CocoMetric ({self.backend}, {len(img_ids)} images):\n" + "\n".join(table), logger="current")
+        metrics = {name: float(v) for name, v in zip(COCO_METRIC_NAMES, evaluator.stats[:12])}
+        if self.classwise:
+            metrics.update(self._classwise(evaluator, gt, label_to_cat))
+        return metrics
+
+    @staticmethod
+    def _cat_name(gt: Any, cat_id: int) -> str:
+        return str(gt.cats[cat_id]["name"]) if cat_id in gt.cats else str(cat_id)
+
+    def _classwise(self, evaluator: Any, gt: Any, label_to_cat: np.ndarray) -> dict[str, float]:
+        # precision: [T iou thresholds, R recall points, K categories, A area ranges, M max-dets]
+        precision = np.asarray(evaluator.eval["precision"])
+        cat_index = {int(c): k for k, c in enumerate(evaluator.params.catIds)}
+        rows, out = [], {}
+        for cat in label_to_cat.tolist():
+            k = cat_index.get(int(cat))
+            p = precision[:, :, k, 0, -1] if k is not None else np.full((1,), -1.0)
+            ap = float(p[p > -1].mean()) if (p > -1).any() else float("nan")
+            p50 = precision[0, :, k, 0, -1] if k is not None else np.full((1,), -1.0)
+            ap50 = float(p50[p50 > -1].mean()) if (p50 > -1).any() else float("nan")
+            name = self._cat_name(gt, int(cat))
+            rows.append((name, ap, ap50))
+            out[f"bbox_AP_{name}"] = ap
+        width = max([len(r[0]) for r in rows] + [8])
+        lines = [f"{'category':<{width}}  {'AP':>6}  {'AP50':>6}", "-" * (width + 16)]
+        lines += [f"{n:<{width}}  {ap * 100:6.2f}  {ap50 * 100:6.2f}" for n, ap, ap50 in rows]
+        print_log("CocoMetric per-class AP (%):\n" + "\n".join(lines), logger="current")
+        return out
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)

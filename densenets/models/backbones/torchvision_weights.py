@@ -1,0 +1,222 @@
+"""Loading torchvision-format checkpoints into densenets backbones and classifiers.
+
+A torchvision checkpoint is the ``state_dict`` of e.g. ``torchvision.models.mobilenet_v3_large()``. Each supported
+architecture has a :class:`TorchvisionFormat` in :data:`TORCHVISION_FORMATS`: a function that maps every key of
+our backbone to its torchvision key (by module structure, never by position in a flat list), the keys of our
+classification head, and the torchvision prefix of the classifier (skipped when loading a bare backbone).
+
+Keys that do not fit — missing, unexpected, or of another shape (an RF2 tail or α ≠ 1 against full-width
+weights) — are never dropped silently: they are listed by name in the returned :class:`LoadReport` and in a warning.
+To add an architecture, write its ``backbone_keys`` function and add one entry to :data:`TORCHVISION_FORMATS`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadReport:
+    """What a checkpoint load did. ``mismatched`` holds ``(our key, file key, our shape, file shape)``."""
+
+    path: str
+    loaded: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """True when every model key was loaded and every file key was used (or deliberately skipped)."""
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def __str__(self) -> str:
+        lines = [f"{self.path}: loaded {len(self.loaded)} tensors, skipped {len(self.skipped)} classifier tensors"]
+        if self.mismatched:
+            lines.append("shape mismatch (not loaded): " + ", ".join(
+                f"{ours} {tuple(a)} <- {theirs} {tuple(b)}" for ours, theirs, a, b in self.mismatched))
+        if self.missing:
+            lines.append("missing in the checkpoint (left at init): " + ", ".join(self.missing))
+        if self.unexpected:
+            lines.append("unexpected in the checkpoint (unused): " + ", ".join(self.unexpected))
+        return "\n".join(lines)
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Tensor]:
+    """Read a state_dict with ``torch.load(weights_only=True)``; a mmengine checkpoint's ``state_dict`` is accepted.
+
+    Raises ``FileNotFoundError`` / ``ValueError`` naming the file when it is absent or not a state_dict.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such checkpoint file")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and weights-only errors all mean "not a usable checkpoint"
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise ValueError(f"{path} is not a PyTorch checkpoint readable with weights_only=True "
+                         f"({type(err).__name__}: {first[:200]})") from err
+    if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping) or not obj:
+        raise ValueError(f"{path}: expected a state_dict (a non-empty mapping of names to tensors), "
+                         f"got {type(obj).__name__}")
+    bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, Tensor)]
+    if bad:
+        raise ValueError(f"{path}: not a state_dict, entries that are not name -> tensor: {bad[:5]}")
+    return dict(obj)
+
+
+def load_mapped(
+    module: nn.Module,
+    state: Mapping[str, Tensor],
+    key_map: Mapping[str, str],
+    path: str,
+    skip_prefixes: tuple[str, ...] = (),
+) -> LoadReport:
+    """Copy ``state[key_map[k]]`` into ``module``'s entry ``k`` for every key of ``module.state_dict()``.
+
+    File keys starting with ``skip_prefixes`` are expected to stay unused (reported as ``skipped``).
+    Anything else that does not fit is reported by name and warned about.
+    """
+    report = LoadReport(path)
+    own = module.state_dict()
+    new_state: dict[str, Tensor] = {}
+    used: set[str] = set()
+    for key, target in own.items():
+        src_key = key_map.get(key, key)
+        if src_key not in state:
+            report.missing.append(key)
+            continue
+        used.add(src_key)
+        src = state[src_key]
+        if tuple(src.shape) != tuple(target.shape):
+            report.mismatched.append((key, src_key, tuple(target.shape), tuple(src.shape)))
+            continue
+        new_state[key] = src
+        report.loaded.append(key)
+    for key in state:
+        if key not in used:
+            (report.skipped if key.startswith(skip_prefixes) else report.unexpected).append(key)
+    module.load_state_dict(new_state, strict=False)
+    if report.complete:
+        logger.info("%s", report)
+    else:
+        warnings.warn(f"checkpoint does not fit {type(module).__name__}:\n{report}", stacklevel=3)
+    return report
+
+
+# -- key maps --------------------------------------------------------------------------------------------------------
+def _translate(keys: list[str], prefixes: list[tuple[str, str]]) -> dict[str, str]:
+    """Map each key by its longest matching ``(our prefix, their prefix)`` pair."""
+    prefixes = sorted(prefixes, key=lambda p: len(p[0]), reverse=True)
+    out: dict[str, str] = {}
+    for key in keys:
+        for ours, theirs in prefixes:
+            if key.startswith(ours):
+                out[key] = theirs + key[len(ours):]
+                break
+    return out
+
+
+def _mobilenet_prefixes(
+    backbone: nn.Module, block_parts: Callable[[nn.Module], dict[str, str]]
+) -> list[tuple[str, str]]:
+    """Units ``stem, block1..blockN, final_conv`` ↔ torchvision's ``features.0 .. features.N+1``."""
+    pairs: list[tuple[str, str]] = []
+    for index, (name, unit) in enumerate(backbone.units.items()):
+        if name.startswith("block"):
+            parts = block_parts(unit).items()
+            pairs += [(f"units.{name}.{ours}.", f"features.{index}.{theirs}.") for ours, theirs in parts]
+        else:
+            pairs.append((f"units.{name}.", f"features.{index}."))
+    return pairs
+
+
+def _v3_block(unit: nn.Module) -> dict[str, str]:
+    # torchvision InvertedResidual.block = [expand?, depthwise, se?, project]
+    parts = [p for p in ("expand", "depthwise", "se", "project") if getattr(unit, p) is not None]
+    return {p: f"block.{j}" for j, p in enumerate(parts)}
+
+
+def _v2_block(unit: nn.Module) -> dict[str, str]:
+    # torchvision InvertedResidual.conv = [expand?, depthwise, project conv, project BN]
+    parts = [p for p in ("expand", "depthwise") if getattr(unit, p) is not None]
+    out = {p: f"conv.{j}" for j, p in enumerate(parts)}
+    out["project.0"], out["project.1"] = f"conv.{len(parts)}", f"conv.{len(parts) + 1}"
+    return out
+
+
+def mobilenet_v3_keys(backbone: nn.Module) -> dict[str, str]:
+    return _translate(list(backbone.state_dict()), _mobilenet_prefixes(backbone, _v3_block))
+
+
+def mobilenet_v2_keys(backbone: nn.Module) -> dict[str, str]:
+    return _translate(list(backbone.state_dict()), _mobilenet_prefixes(backbone, _v2_block))
+
+
+def shufflenet_v2_keys(backbone: nn.Module) -> dict[str, str]:
+    # ShuffleNetV2 units sit at torchvision's module paths (conv1, stage2.0.branch2.0, ..., conv5) under "units."
+    return {key: key[len("units."):] for key in backbone.state_dict() if key.startswith("units.")}
+
+
+@dataclass(frozen=True)
+class TorchvisionFormat:
+    """How one torchvision architecture's state_dict maps onto ours."""
+
+    backbone_keys: Callable[[nn.Module], dict[str, str]]  # backbone -> {our key: torchvision key}
+    head_keys: dict[str, str]  # our classification-head key -> torchvision key
+    classifier_prefixes: tuple[str, ...] = ("classifier.",)
+
+
+_V3_HEAD = {"fc1.weight": "classifier.0.weight", "fc1.bias": "classifier.0.bias",
+            "fc.weight": "classifier.3.weight", "fc.bias": "classifier.3.bias"}
+TORCHVISION_FORMATS: dict[str, TorchvisionFormat] = {
+    "mobilenet_v2": TorchvisionFormat(
+        mobilenet_v2_keys, {"fc.weight": "classifier.1.weight", "fc.bias": "classifier.1.bias"}
+    ),
+    "mobilenet_v3_large": TorchvisionFormat(mobilenet_v3_keys, _V3_HEAD),
+    "mobilenet_v3_small": TorchvisionFormat(mobilenet_v3_keys, _V3_HEAD),
+    "shufflenet_v2": TorchvisionFormat(shufflenet_v2_keys, {"fc.weight": "fc.weight", "fc.bias": "fc.bias"}, ("fc.",)),
+}
+
+
+def _is_own_format(module: nn.Module, state: Mapping[str, Tensor]) -> bool:
+    own = set(module.state_dict())
+    return len(own & set(state)) > len(own) // 2
+
+
+def load_backbone_weights(backbone: nn.Module, path: str | os.PathLike) -> LoadReport:
+    """Load a torchvision-format (or densenets-format) checkpoint into a backbone; the classifier is skipped.
+
+    A densenets model checkpoint (detector, segmentor, :class:`ImageClassifier`) gives its ``backbone.*`` entries.
+    """
+    state = read_checkpoint(path)
+    inner = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    if inner and _is_own_format(backbone, inner):
+        state = inner
+    fmt = TORCHVISION_FORMATS.get(getattr(backbone, "arch", ""))
+    if _is_own_format(backbone, state) or fmt is None:
+        return load_mapped(backbone, state, {}, os.fspath(path))
+    return load_mapped(backbone, state, fmt.backbone_keys(backbone), os.fspath(path), fmt.classifier_prefixes)
+
+
+def load_classifier_weights(model: nn.Module, path: str | os.PathLike) -> LoadReport:
+    """Load a torchvision-format (or densenets-format) checkpoint into an :class:`ImageClassifier` (backbone + head)."""
+    state = read_checkpoint(path)
+    fmt = TORCHVISION_FORMATS.get(getattr(model.backbone, "arch", ""))
+    if _is_own_format(model, state) or fmt is None:
+        return load_mapped(model, state, {}, os.fspath(path))
+    key_map = {f"backbone.{k}": v for k, v in fmt.backbone_keys(model.backbone).items()}
+    key_map.update({f"head.{k}": v for k, v in fmt.head_keys.items()})
+    return load_mapped(model, state, key_map, os.fspath(path))

@@ -1,0 +1,251 @@
+"""SSDLite (MobileNetV2 §6.2, MobileNetV3 §6.3 and Table 6), as the TF Object Detection API builds it.
+
+backbone taps C4 (the expansion output of the first OS-32 block) and C5 (the last conv before pooling) -> four
+extra layers (:class:`~densenets.models.necks.ssdlite_extra.SSDLiteExtraLayers`) -> separable class/box predictors on
+the six maps (:class:`~densenets.models.heads.ssdlite_head.SSDLiteHead`) -> anchors, matching, loss and NMS
+(``ssd_anchors``, ``ssd_targets``, ``ssd_loss``, ``ssd_postprocess``).
+
+Defaults follow ``ssdlite_mobilenet_v3_large_320x320_coco.config``: inputs scaled to [-1, 1], BN eps 1e-3 and
+momentum 0.03 (TF decay 0.97) everywhere, TF anchor layout, sigmoid focal loss (alpha 0.75, gamma 2) with a class-bias
+init of -4.6, score threshold 1e-8, NMS IoU 0.6, 100 detections per image. Trained from scratch, the backbone and
+extra layers get TF's truncated-normal(0.03) init and the predictors normal(0.03) (torchvision uses normal(0.03)
+for all three); a backbone loaded from ``weights=`` keeps its weights.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from mmengine.model import BaseModel
+from torch import Tensor, nn
+
+from ...registry import MODELS
+from .. import data_preprocessor as _data_preprocessor  # noqa: F401  (registers ImagePreprocessor)
+from ..heads.ssdlite_head import SSDLiteHead
+from ..necks.ssdlite_extra import SSDLiteExtraLayers
+from .ssd_anchors import SSDAnchorGenerator
+from .ssd_deploy import optimize_for_inference
+from .ssd_loss import build_ssd_loss
+from .ssd_postprocess import SSDPostProcessor
+from .ssd_targets import SSDTargetAssigner
+
+DEFAULT_PREPROCESSOR = dict(type="ImagePreprocessor", mean=[127.5] * 3, std=[127.5] * 3)
+
+
+def _build_backbone(name: str, **options: Any) -> nn.Module:
+    from .. import build_backbone  # imported late: the backbones package registers its builders on import
+
+    return build_backbone(name, **options)
+
+
+def _trunc_normal_init(module: nn.Module, std: float) -> None:
+    """TF ``truncated_normal_initializer(stddev=std)``: convs N(0, std) cut at 2 std, biases 0, BN 1/0."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.trunc_normal_(m.weight, 0.0, std, -2 * std, 2 * std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+@MODELS.register_module()
+class SSDLite(BaseModel):
+    """SSDLite detector (MobileNetV2 §6.2 / MobileNetV3 §6.3), an mmengine ``BaseModel``.
+
+    Args:
+        backbone: ``dict(name=..., **options)`` for :func:`densenets.models.build_backbone`; ``out_taps`` defaults to
+            ``("C4", "C5")``, ``bn_eps``/``bn_momentum`` to the model's; ``weights=PATH`` loads a torchvision-format
+            checkpoint for transfer learning.
+        num_classes: object classes (80 for contiguous COCO labels; Table 6 counts use TF's 90-id label map).
+        neck: options of :class:`SSDLiteExtraLayers` (``depths``, ``min_depth``, ``width_mult``; the width multiplier
+            defaults to the backbone's, as in TF).
+        anchor_layout: ``"tf"`` (default) or ``"torchvision"``; ``anchors`` adds generator options.
+        loss: ``"focal"`` (default, TF) or ``"softmax_hnm"`` (torchvision), or a dict with options.
+        test_cfg: ``score_thr``, ``nms_iou``, ``max_per_img``, ``topk`` of :class:`SSDPostProcessor`.
+    """
+
+    def __init__(
+        self,
+        backbone: dict,
+        num_classes: int = 80,
+        neck: dict | None = None,
+        anchor_layout: str = "tf",
+        anchors: dict | None = None,
+        loss: str | dict = "focal",
+        iou_threshold: float = 0.5,
+        cls_bias_init: float | None = None,
+        init_std: float = 0.03,
+        test_cfg: dict | None = None,
+        bn_eps: float = 1e-3,
+        bn_momentum: float = 0.03,
+        data_preprocessor: dict | nn.Module | None = None,
+        init_cfg: dict | None = None,
+    ) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(DEFAULT_PREPROCESSOR)
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        self.num_classes = num_classes
+        self.init_std = init_std
+
+        backbone = dict(backbone)
+        if "name" not in backbone:
+            raise ValueError(f"SSDLite backbone needs a 'name' (e.g. 'mobilenet_v3_large'), got {backbone}")
+        name = backbone.pop("name")
+        backbone.setdefault("out_taps", ("C4", "C5"))
+        backbone.setdefault("bn_eps", bn_eps)
+        backbone.setdefault("bn_momentum", bn_momentum)
+        self.backbone_pretrained = backbone.get("weights") is not None
+        self.backbone = _build_backbone(name, **backbone)
+        specs = list(self.backbone.output_shape().values())
+
+        neck = dict(neck or {})
+        neck.setdefault("width_mult", backbone.get("width_mult", 1.0) if name.startswith("mobilenet") else 1.0)
+        self.neck = SSDLiteExtraLayers(specs[-1], bn_eps=bn_eps, bn_momentum=bn_momentum, **neck)
+        specs = specs + list(self.neck.output_shape().values())
+
+        self.anchor_generator = SSDAnchorGenerator(anchor_layout, num_layers=len(specs), **(anchors or {}))
+        self.loss_fn = build_ssd_loss(loss)
+        self.background_logit = self.loss_fn.background_logit
+        if cls_bias_init is None:
+            cls_bias_init = 0.0 if self.background_logit else -4.6
+        self.head = SSDLiteHead(
+            specs,
+            self.anchor_generator.num_anchors_per_location(),
+            num_classes + int(self.background_logit),
+            cls_bias_init=cls_bias_init,
+            init_std=init_std,
+            bn_eps=bn_eps,
+            bn_momentum=bn_momentum,
+        )
+        self.assigner = SSDTargetAssigner(iou_threshold)
+        self.postprocessor = SSDPostProcessor(**(test_cfg or {}))
+        self.init_weights()
+
+    def optimize_for_inference(self, channels_last: bool = True) -> "SSDLite":
+        """Fold BN into the convs and switch to channels-last, in place (see :mod:`.ssd_deploy`); eval only."""
+        return optimize_for_inference(self, channels_last)
+
+    # -- weights ------------------------------------------------------------------------------------------------
+    def init_weights(self) -> None:
+        """TF init (see module docstring); the backbone is left alone when it was loaded from ``weights``."""
+        if not self.backbone_pretrained:
+            _trunc_normal_init(self.backbone, self.init_std)
+        _trunc_normal_init(self.neck, self.init_std)
+        self.head.init_weights()
+
+    # -- network ------------------------------------------------------------------------------------------------
+    def extract_feat(self, inputs: Tensor) -> list[Tensor]:
+        feats = list(self.backbone(inputs).values())
+        return feats + self.neck(feats[-1])
+
+    def _forward(self, inputs: Tensor) -> tuple[Tensor, Tensor]:
+        return self.head(self.extract_feat(inputs))
+
+    def _anchors(self, features: Sequence[Tensor], inputs: Tensor) -> Tensor:
+        grid = [tuple(f.shape[-2:]) for f in features]
+        return self.anchor_generator.pixel_anchors(grid, tuple(inputs.shape[-2:]), inputs.device)
+
+    def forward(
+        self, inputs: Tensor, data_samples: list[dict] | None = None, mode: str = "tensor"
+    ) -> tuple[Tensor, Tensor] | dict[str, Tensor] | list[dict]:
+        """mmengine modes: ``"tensor"`` -> ``(cls_logits [B, A, K], box_deltas [B, A, 4])``, ``"loss"`` -> dict of
+        losses, ``"predict"`` -> the samples updated with ``pred_boxes`` (original pixels), ``pred_scores``,
+        ``pred_labels``."""
+        if mode == "tensor":
+            return self._forward(inputs)
+        if mode == "loss":
+            if getattr(self, "inference_only", False):
+                raise RuntimeError("this SSDLite was optimised for inference (BN folded into convs); it cannot train")
+            if data_samples is None:
+                raise ValueError("SSDLite mode='loss' needs data_samples with gt_boxes and gt_labels")
+            return self.loss(inputs, data_samples)
+        if mode == "predict":
+            return self.predict(inputs, data_samples)
+        raise ValueError(f"SSDLite.forward: unknown mode {mode!r} (use 'loss', 'predict' or 'tensor')")
+
+    # -- training -----------------------------------------------------------------------------------------------
+    def loss(self, inputs: Tensor, data_samples: Sequence[dict]) -> dict[str, Tensor]:
+        features = self.extract_feat(inputs)
+        cls_logits, box_deltas = self.head(features)
+        anchors = self._anchors(features, inputs)
+        gt_boxes, gt_labels = self._ground_truth(data_samples, inputs.device)
+        labels, box_targets = self.assigner(gt_boxes, gt_labels, anchors)
+        return self.loss_fn(cls_logits, box_deltas, labels, box_targets)
+
+    def _ground_truth(self, data_samples: Sequence[dict], device: torch.device) -> tuple[list[Tensor], list[Tensor]]:
+        boxes, labels = [], []
+        for s in data_samples:
+            b = torch.as_tensor(s["gt_boxes"], dtype=torch.float32, device=device).reshape(-1, 4)
+            lab = torch.as_tensor(s["gt_labels"], dtype=torch.int64, device=device).reshape(-1)
+            if b.shape[0] != lab.shape[0]:
+                raise ValueError(f"{s.get('img_path', '?')}: {b.shape[0]} gt_boxes but {lab.shape[0]} gt_labels")
+            boxes.append(b)
+            labels.append(lab)
+        all_b, all_l = torch.cat(boxes), torch.cat(labels)
+        if all_b.numel():
+            bad_box = (all_b[:, 2:] <= all_b[:, :2]).any(dim=1)
+            bad_label = (all_l < 0) | (all_l >= self.num_classes)
+            if bool((bad_box | bad_label).any()):  # one host sync for the whole batch; only then look for the file
+                self._raise_bad_gt(data_samples, boxes, labels)
+        return boxes, labels
+
+    def _raise_bad_gt(self, data_samples: Sequence[dict], boxes: list[Tensor], labels: list[Tensor]) -> None:
+        for s, b, lab in zip(data_samples, boxes, labels):
+            where = s.get("img_path", f"image id {s.get('img_id', '?')}")
+            degenerate = (b[:, 2:] <= b[:, :2]).any(dim=1)
+            if bool(degenerate.any()):
+                raise ValueError(f"{where}: degenerate gt box (x2 <= x1 or y2 <= y1): {b[degenerate][0].tolist()}")
+            out = (lab < 0) | (lab >= self.num_classes)
+            if bool(out.any()):
+                raise ValueError(
+                    f"{where}: gt label {int(lab[out][0])} outside 0..{self.num_classes - 1} (num_classes={self.num_classes})"
+                )
+
+    # -- inference ----------------------------------------------------------------------------------------------
+    def predict(self, inputs: Tensor, data_samples: Sequence[dict] | None = None) -> list[dict]:
+        features = self.extract_feat(inputs)
+        cls_logits, box_deltas = self.head(features)
+        anchors = self._anchors(features, inputs)
+        if self.background_logit:
+            scores = cls_logits.softmax(dim=-1)[..., 1:]
+        else:
+            scores = cls_logits.sigmoid()
+        batch = inputs.shape[0]
+        if data_samples is None:
+            data_samples = [{} for _ in range(batch)]
+        in_h, in_w = inputs.shape[-2:]
+        img_hw = inputs.new_tensor([tuple(s.get("img_shape", (in_h, in_w)))[:2] for s in data_samples])  # [B, 2]
+        boxes = self.assigner.decode(box_deltas, anchors)
+        limits = img_hw.flip(-1).repeat(1, 2)[:, None, :]  # [B, 1, 4] = (w, h, w, h)
+        boxes = torch.minimum(boxes.clamp(min=0), limits)
+        dets = self.postprocessor(scores, boxes)
+
+        # map back to original pixels: divide by (sx, sy) and clip to ori_shape
+        scale = inputs.new_tensor([self._scale_factor(s, (in_h, in_w)) for s in data_samples])  # [B, 2]
+        ori_hw = inputs.new_tensor([tuple(s.get("ori_shape", s.get("img_shape", (in_h, in_w))))[:2] for s in data_samples])
+        idx = dets.batch_idx
+        det_boxes = dets.boxes / scale[idx].repeat(1, 2)
+        det_boxes = torch.minimum(det_boxes.clamp(min=0), ori_hw[idx].flip(-1).repeat(1, 2))
+        out = []
+        counts = dets.counts
+        for s, b, sc, lab in zip(data_samples, det_boxes.split(counts), dets.scores.split(counts), dets.labels.split(counts)):
+            out.append({**s, "pred_boxes": b, "pred_scores": sc, "pred_labels": lab})
+        return out
+
+    @staticmethod
+    def _scale_factor(sample: dict, input_hw: tuple[int, int]) -> tuple[float, float]:
+        if "scale_factor" in sample:
+            sx, sy = sample["scale_factor"][:2]
+            return (float(sx), float(sy))
+        if "ori_shape" in sample:
+            ih, iw = tuple(sample.get("img_shape", input_hw))[:2]
+            oh, ow = tuple(sample["ori_shape"])[:2]
+            return (iw / ow, ih / oh)
+        return (1.0, 1.0)
+

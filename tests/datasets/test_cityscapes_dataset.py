@@ -1,0 +1,164 @@
+"""CityscapesDataset on a generated dataset in the official layout: mapping, samples, and every error case."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from cityscapesscripts.helpers.labels import id2label, trainId2label
+
+from densenets.datasets.cityscapes import (
+    CITYSCAPES_CLASSES,
+    CITYSCAPES_PALETTE,
+    CityscapesDataError,
+    CityscapesDataset,
+    label_ids_to_train_ids,
+)
+from densenets.datasets.demo.cityscapes_demo import make_cityscapes_demo, make_tiny_cityscapes_demo
+from densenets.registry import DATASETS
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory) -> str:
+    return make_tiny_cityscapes_demo(str(tmp_path_factory.mktemp("cs") / "demo"))
+
+
+def _copy(demo_root: str, tmp_path) -> str:
+    root = str(tmp_path / "copy")
+    shutil.copytree(demo_root, root)
+    return root
+
+
+def _first(root: str, split: str, kind: str) -> str:
+    base = os.path.join(root, "gtFine" if kind != "leftImg8bit" else "leftImg8bit", split)
+    city = sorted(os.listdir(base))[0]
+    return os.path.join(base, city, sorted(f for f in os.listdir(os.path.join(base, city)) if kind in f)[0])
+
+
+def test_metainfo_is_cityscapesscripts_train_table():
+    assert CITYSCAPES_CLASSES == tuple(trainId2label[t].name for t in range(19))
+    assert CITYSCAPES_PALETTE == tuple(trainId2label[t].color for t in range(19))
+
+
+def test_label_to_train_mapping_matches_cityscapesscripts():
+    ids = np.arange(34, dtype=np.uint8).reshape(2, 17)
+    expected = [id2label[i].trainId if id2label[i].trainId not in (-1, 255) else 255 for i in range(34)]
+    assert label_ids_to_train_ids(ids).ravel().tolist() == expected
+
+
+def test_val_samples_follow_the_design_contract(demo_root):
+    ds = DATASETS.build(dict(type="CityscapesDataset", data_root=demo_root, split="val"))
+    assert len(ds) == 2 and ds.metainfo["classes"] == CITYSCAPES_CLASSES
+    item = ds[0]
+    img, s = item["inputs"], item["data_samples"]
+    assert img.dtype == torch.uint8 and img.shape == (3, 64, 128)
+    assert s["ori_shape"] == s["img_shape"] == (64, 128) and s["flip"] is False
+    label_ids = cv2.imread(s["seg_map_path"], cv2.IMREAD_UNCHANGED)
+    expected = np.vectorize(lambda i: id2label[int(i)].trainId if id2label[int(i)].trainId >= 0 else 255)(label_ids)
+    assert s["gt_sem_seg"].dtype == torch.int64 and np.array_equal(s["gt_sem_seg"].numpy(), expected)
+    assert (s["gt_sem_seg"] == 255).any() and (s["gt_sem_seg"] == 13).any()  # ignored border/bonnet, cars
+    inst = cv2.imread(s["seg_map_path"].replace("labelIds", "instanceIds"), cv2.IMREAD_UNCHANGED)
+    assert s["gt_instance"].dtype == torch.int32 and np.array_equal(s["gt_instance"].numpy(), inst)
+    cars = np.unique(inst[inst >= 26000])
+    assert len(cars) >= 1 and (cars // 1000 == 26).all()
+    # RGB order: the stored PNG is BGR
+    assert np.array_equal(img.permute(1, 2, 0).numpy(), cv2.imread(s["img_path"])[:, :, ::-1])
+
+
+def test_train_has_no_instances_and_test_has_no_labels(demo_root, tmp_path):
+    train = CityscapesDataset(demo_root, "train")
+    assert len(train) == 3 and "gt_instance" not in train[0]["data_samples"]
+    root = str(tmp_path / "with_test")
+    make_cityscapes_demo(root, num_train=0, num_val=0, num_test=1, size=(32, 64))
+    test = CityscapesDataset(root, "test")
+    assert len(test) == 1 and "gt_sem_seg" not in test[0]["data_samples"]
+
+
+def test_missing_folders_are_named(tmp_path, demo_root):
+    with pytest.raises(CityscapesDataError, match="leftImg8bit/train"):
+        CityscapesDataset(str(tmp_path / "nowhere"), "train")
+    root = _copy(demo_root, tmp_path)
+    shutil.rmtree(os.path.join(root, "gtFine", "train"))
+    with pytest.raises(CityscapesDataError, match="gtFine/train"):
+        CityscapesDataset(root, "train")
+    with pytest.raises(ValueError, match="split"):
+        CityscapesDataset(root, "training")
+
+
+def test_image_without_label_names_both_files(tmp_path, demo_root):
+    root = _copy(demo_root, tmp_path)
+    label = _first(root, "val", "labelIds")
+    os.remove(label)
+    with pytest.raises(CityscapesDataError, match=f"leftImg8bit.png: its label file {label} is missing"):
+        CityscapesDataset(root, "val")
+    inst = _first(root, "train", "instanceIds")
+    os.remove(inst)
+    CityscapesDataset(root, "train")  # no instances needed for training
+    with pytest.raises(CityscapesDataError, match="instance file"):
+        CityscapesDataset(root, "train", with_instance=True)
+
+
+@pytest.mark.parametrize("problem", ["size", "ids", "colour", "corrupt"])
+def test_bad_label_files_are_named(tmp_path, demo_root, problem):
+    root = _copy(demo_root, tmp_path)
+    label = _first(root, "val", "labelIds")
+    ok = cv2.imread(label, cv2.IMREAD_UNCHANGED)
+    if problem == "size":
+        cv2.imwrite(label, ok[:-2])
+        match = "label map is 62x128 but its image"
+    elif problem == "ids":
+        bad = ok.copy()
+        bad[0, 0], bad[1, 1] = 40, 255
+        cv2.imwrite(label, bad)
+        match = r"label ids \[40, 255\] are not in the Cityscapes label table"
+    elif problem == "colour":
+        cv2.imwrite(label, np.repeat(ok[:, :, None], 3, 2))
+        match = "must have one channel"
+    else:
+        with open(label, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\nnot really")
+        match = "cannot decode"
+    ds = CityscapesDataset(root, "val")
+    with pytest.raises(CityscapesDataError, match=match) as err:
+        ds[0]
+    assert label in str(err.value)
+
+
+def test_palette_label_png_reads_indices(tmp_path, demo_root):
+    from PIL import Image
+
+    root = _copy(demo_root, tmp_path)
+    label = _first(root, "val", "labelIds")
+    ids = cv2.imread(label, cv2.IMREAD_UNCHANGED)
+    img = Image.fromarray(ids, mode="L").convert("P")
+    img.putpalette([v for i in range(256) for v in id2label.get(i, id2label[0]).color])
+    img.save(label)
+    ds = CityscapesDataset(root, "val")
+    assert np.array_equal(ds[0]["data_samples"]["gt_sem_seg"].numpy(), label_ids_to_train_ids(ids))
+
+
+def test_demo_is_deterministic(tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    make_cityscapes_demo(a, num_train=1, num_val=1, seed=3, size=(32, 64))
+    make_cityscapes_demo(b, num_train=1, num_val=1, seed=3, size=(32, 64))
+    for kind in ("leftImg8bit", "labelIds", "instanceIds", "color"):
+        fa = _first(a, "val", kind)
+        fb = fa.replace(a, b)
+        assert np.array_equal(cv2.imread(fa, -1), cv2.imread(fb, -1)), kind
+
+
+def test_make_demo_data_cityscapes_subcommand(tmp_path):
+    import importlib.util
+
+    tool = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "make_demo_data.py")
+    spec = importlib.util.spec_from_file_location("make_demo_data_tool", tool)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = str(tmp_path / "demo")
+    assert mod.main(["cityscapes", "--out", out, "--num-train", "2", "--num-val", "1", "--size", "32", "64"]) == 0
+    ds = CityscapesDataset(out, "val")
+    assert len(ds) == 1 and ds[0]["inputs"].shape == (3, 32, 64)
+    assert len(CityscapesDataset(out, "train")) == 2

@@ -1,0 +1,97 @@
+"""Params and MAdds of every Table 7 / Table 8 config against the MobileNetV3 paper.
+
+Counting convention. The project counts MAdds of convolutions and fully-connected layers only (SPEC §1,
+``densenets.analysis.count_complexity``). The paper's segmentation figures are reproduced when (a) the image is
+TF DeepLab's evaluation crop 1025x2049 (a 16k+1 size; "1024x2048" in the table) and (b) the element-wise multiplies
+of MobileNetV3's layers are added: 2 per h-swish output element (x * relu6(x + 3) * 1/6) and 1 per output element
+of a squeeze-and-excite scaling. MobileNetV2 rows have neither, and match with (a) alone. The conv-only figures are
+in docs/notes/segmentation-models.md.
+
+Shapes only matter, so the models run on the ``meta`` device (no arithmetic, a fraction of a second per model).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from torch import nn
+
+from densenets.analysis.complexity import count_complexity
+from densenets.models.backbones.layers import SqueezeExcite
+from densenets.registry import MODELS
+
+ROOT = Path(__file__).resolve().parents[3]
+TF_EVAL_SIZE = (1025, 2049)
+
+# config -> (row, params in millions or None, MAdds in billions), MobileNetV3 paper Table 7 / Table 8
+TABLE = {
+    "raspp_mbv2_cityscapes.py": ("T7 row 1", 2.11, 21.29),
+    "raspp_mbv2_rf2_cityscapes.py": ("T7 row 2", 1.15, 13.68),
+    "lraspp_mbv2_rf2_f256_cityscapes.py": ("T7 row 3", 1.02, 12.83),
+    "lraspp_mbv2_rf2_cityscapes.py": ("T7 row 4", 0.98, 12.57),
+    "raspp_mbv3_large_cityscapes.py": ("T7 row 5", 3.60, 18.43),
+    "raspp_mbv3_large_rf2_cityscapes.py": ("T7 row 6", 1.76, 11.24),
+    "lraspp_mbv3_large_f256_cityscapes.py": ("T7 row 7", 1.63, 10.33),
+    "lraspp_mbv3_large_cityscapes.py": ("T7 row 8", 1.51, 9.74),
+    "lraspp_mbv2_050_cityscapes.py": ("T7 row 9", 0.28, 4.00),
+    "lraspp_mbv2_035_cityscapes.py": ("T7 row 10", 0.16, 2.54),
+    "lraspp_mbv3_small_cityscapes.py": ("T7 row 11", 0.47, 2.90),
+    "lraspp_mbv3_large_os32_cityscapes.py": ("T8 V3 OS32", None, 7.74),
+    "lraspp_mbv3_small_os32_cityscapes.py": ("T8 V3-Small OS32", None, 2.06),
+}
+# Table 7 row 10 lists 0.16M; the architecture as described (make_divisible(c * 0.35, 8) channels, as rows 9's
+# 0.28M and the MAdds of both rows confirm) has 0.169M. TF DeepLab's alternative rounding for alpha < 1
+# (divisible_by=1) gives 0.151M params but 1.99B MAdds (-22%), so it is not what the table measured.
+KNOWN_PARAM_GAPS = {"lraspp_mbv2_035_cityscapes.py"}
+
+
+def paper_complexity(model: nn.Module) -> tuple[int, int, int]:
+    """(params, conv MAdds, paper-convention MAdds) at TF's 1025x2049 evaluation size."""
+    extra = [0]
+    hooks = []
+    for m in model.modules():
+        if isinstance(m, nn.Hardswish):
+            hooks.append(m.register_forward_hook(lambda mod, i, o: extra.__setitem__(0, extra[0] + 2 * o.numel())))
+        elif isinstance(m, SqueezeExcite):
+            hooks.append(m.register_forward_hook(lambda mod, i, o: extra.__setitem__(0, extra[0] + o.numel())))
+    model.to("meta")
+    try:
+        c = count_complexity(model, TF_EVAL_SIZE, forward=lambda mod, x: mod(x.to("meta"), mode="tensor"))
+    finally:
+        for h in hooks:
+            h.remove()
+    return c.params, c.madds, c.madds + extra[0]
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, tuple[int, int, int]]:
+    out = {}
+    for name in TABLE:
+        cfg = Config.fromfile(str(ROOT / "configs" / name))
+        with torch.device("meta"):  # no weight initialisation arithmetic either
+            model = MODELS.build(cfg.model)
+        out[name] = paper_complexity(model)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_madds_match_the_paper(name: str, measured) -> None:
+    row, _, madds = TABLE[name]
+    _, conv, paper_convention = measured[name]
+    assert paper_convention / 1e9 == pytest.approx(madds, rel=0.03), f"{row}: {paper_convention / 1e9:.3f}B"
+    assert conv <= paper_convention  # the conv-only count is the lower bound of the same network
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="Table 7 row 10: 0.169M vs 0.16M, see comment"))
+        if n in KNOWN_PARAM_GAPS else n
+        for n in sorted(n for n, v in TABLE.items() if v[1] is not None)
+    ],
+)
+def test_params_match_the_paper(name: str, measured) -> None:
+    row, params, _ = TABLE[name]
+    assert measured[name][0] / 1e6 == pytest.approx(params, rel=0.03), f"{row}: {measured[name][0] / 1e6:.4f}M"

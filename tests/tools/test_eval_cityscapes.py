@@ -1,0 +1,109 @@
+"""tools/eval_cityscapes.py: JSON scores equal to the official script's, missing/duplicate predictions named."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from densenets.datasets.demo.cityscapes_demo import make_tiny_cityscapes_demo
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOOL = os.path.join(ROOT, "tools", "eval_cityscapes.py")
+KEYS = ("averageScoreClasses", "averageScoreInstClasses", "averageScoreCategories", "averageScoreInstCategories")
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("eval_cityscapes_tool", TOOL)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # so that worker processes can unpickle its functions
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Demo val ground truth (3 images) and labelId predictions in nested folders, named like mmseg/ours write them."""
+    root = make_tiny_cityscapes_demo(str(tmp_path_factory.mktemp("cs") / "demo"), num_train=0, num_val=3)
+    gt_dir = os.path.join(root, "gtFine", "val")
+    pred_dir = str(tmp_path_factory.mktemp("pred"))
+    rng = np.random.default_rng(0)
+    for city in sorted(os.listdir(gt_dir)):
+        for f in sorted(os.listdir(os.path.join(gt_dir, city))):
+            if f.endswith("_gtFine_labelIds.png"):
+                gt = cv2.imread(os.path.join(gt_dir, city, f), cv2.IMREAD_UNCHANGED)
+                pred = gt.copy()
+                noise = rng.random(gt.shape) < 0.2
+                pred[noise] = rng.choice([0, 7, 8, 11, 21, 23, 24, 26, 29], int(noise.sum()))
+                os.makedirs(os.path.join(pred_dir, city), exist_ok=True)
+                cv2.imwrite(os.path.join(pred_dir, city, f.replace("_gtFine_labelIds", "_pred_labelIds")), pred)
+    return gt_dir, pred_dir
+
+
+def _official(gt_dir: str, pred_dir: str, monkeypatch) -> dict:
+    from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as official
+
+    # cityscapesscripts 2.3.0 calls np.in1d, which NumPy 2.4 removed; shim it for the reference run only.
+    monkeypatch.setattr(np, "in1d", np.isin, raising=False)
+    for k, v in dict(quiet=True, JSONOutput=False, predictionPath=pred_dir, predictionWalk=None).items():
+        monkeypatch.setattr(official.args, k, v)
+    gts = sorted(os.path.join(r, f) for r, _, fs in os.walk(gt_dir) for f in fs if f.endswith("_gtFine_labelIds.png"))
+    preds = [official.getPrediction(official.args, g) for g in gts]  # the official matching rule
+    return official.evaluateImgLists(preds, gts, official.args)
+
+
+def test_cli_json_equals_official(data, monkeypatch):
+    gt_dir, pred_dir = data
+    proc = subprocess.run([sys.executable, TOOL, pred_dir, "--gt-dir", gt_dir, "--json"], capture_output=True,
+                          text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    ours = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "classes          IoU" in proc.stdout and ours["numImages"] == 3
+    ref = _official(gt_dir, pred_dir, monkeypatch)
+    for k in KEYS:
+        assert ours[k] == pytest.approx(ref[k], abs=1e-6), k
+    for name, v in ref["classScores"].items():
+        assert ours["classScores"][name] == (None if np.isnan(v) else pytest.approx(v, abs=1e-6))
+
+
+def test_workers_give_identical_sums(data):
+    tool = _load_tool()
+    gt_dir, pred_dir = data
+    pairs, *_ = tool.match_predictions(tool.find_ground_truth(gt_dir), tool.index_predictions(pred_dir))
+    one, two = tool.evaluate_pairs(pairs, 1), tool.evaluate_pairs(pairs, 2)
+    assert np.array_equal(one.conf, two.conf) and np.allclose(one.inst, two.inst, rtol=1e-12)
+
+
+def test_missing_and_duplicate_predictions_are_listed(data, tmp_path, capsys):
+    tool = _load_tool()
+    gt_dir, pred_dir = data
+    bad = str(tmp_path / "pred")
+    shutil.copytree(pred_dir, bad)
+    files = sorted(os.path.join(r, f) for r, _, fs in os.walk(bad) for f in fs)
+    os.remove(files[0])
+    shutil.copy(files[1], files[1].replace("_pred_labelIds", "_other"))
+    assert tool.main([bad, "--gt-dir", gt_dir, "--json"]) == 2
+    err = capsys.readouterr().err
+    missing = os.path.basename(files[0]).replace("_pred_labelIds", "_gtFine_labelIds")
+    assert f"missing prediction for {missing}" in err
+    assert "several predictions for" in err and os.path.basename(files[1]) in err
+
+
+def test_wrong_size_and_trainid_predictions_are_named(data, tmp_path, capsys):
+    tool = _load_tool()
+    gt_dir, pred_dir = data
+    bad = str(tmp_path / "pred")
+    shutil.copytree(pred_dir, bad)
+    first = sorted(os.path.join(r, f) for r, _, fs in os.walk(bad) for f in fs)[0]
+    cv2.imwrite(first, np.zeros((10, 10), np.uint8))
+    assert tool.main([bad, "--gt-dir", gt_dir]) == 2
+    assert f"{first}: prediction is 10x10" in capsys.readouterr().err
+    cv2.imwrite(first, np.full((64, 128), 255, np.uint8))
+    assert tool.main([bad, "--gt-dir", gt_dir]) == 2
+    assert "[255] are not Cityscapes labelIds" in capsys.readouterr().err

@@ -1,0 +1,190 @@
+"""Parameters and multiply-adds of a backbone, its classification form, or a config's model.
+
+    python tools/analysis/complexity.py mobilenet_v3_large --classifier
+    python tools/analysis/complexity.py shufflenet_v1 --backbone-options groups=8 width_mult=0.5 --shape 320 320
+    python tools/analysis/complexity.py configs/lraspp_mbv3_large_cityscapes.py --shape 1024 2048 --json
+
+MAdds are the papers' convention (multiply-adds of conv and fully-connected layers only; see
+``densenets.analysis.complexity``), per image, for a ``1 x 3 x H x W`` input. The table lists the whole model and
+each part: the units of a bare backbone, ``backbone`` / ``head`` of a classifier, the top-level modules of a config's
+model (``backbone`` / ``neck`` / ``decode_head``...). With ``--json`` the last line of the output is one JSON object
+(``params``, ``madds``, ``parts``...).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone without installing
+
+from torch import nn  # noqa: E402
+
+from densenets.analysis import Complexity, count_complexity  # noqa: E402
+
+
+class CliError(Exception):
+    """A user error: printed as ``complexity.py: error: ...``, exit status 2."""
+
+
+def parse_options(items: Sequence[str]) -> dict[str, Any]:
+    """``["width_mult=0.5", "reduced_tail='detection'", "out_taps=C4,C5"]`` -> keyword arguments.
+
+    Values are Python literals where they parse as one (numbers, None, True, tuples, quoted strings), else strings.
+    """
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise CliError(f"--backbone-options expects key=value, got {item!r}")
+        try:
+            options[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            options[key] = tuple(text.split(",")) if "," in text else text
+    return options
+
+
+def set_num_classes(node: Any, num_classes: int) -> int:
+    """Set every ``num_classes`` key found anywhere in a (nested) config; return how many were set."""
+    count = 0
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "num_classes":
+                node[key] = num_classes
+                count += 1
+            else:
+                count += set_num_classes(value, num_classes)
+    elif isinstance(node, (list, tuple)):
+        count += sum(set_num_classes(v, num_classes) for v in node)
+    return count
+
+
+class _Units(nn.Module):
+    """A bare backbone seen as its units, so that each unit is reported as a part."""
+
+    def __init__(self, backbone: nn.Module) -> None:
+        super().__init__()
+        self._run = [backbone]  # not a child: its modules are registered below, once
+        for name, unit in backbone.units.items():
+            self.add_module(name, unit)
+
+    def forward(self, x: Any) -> Any:
+        return self._run[0](x)
+
+
+def _from_config(path: str, args: argparse.Namespace) -> tuple[nn.Module, str]:
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from densenets.registry import MODELS
+
+    if not os.path.isfile(path):
+        raise CliError(f"config file not found: {path}")
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as err:  # syntax errors, missing _base_ files
+        raise CliError(f"{path}: cannot read the config ({type(err).__name__}: {err})") from err
+    model_cfg = cfg.get("model")
+    if not isinstance(model_cfg, dict):
+        raise CliError(f"{path}: the config has no 'model' dict")
+    if args.num_classes is not None and set_num_classes(model_cfg, args.num_classes) == 0:
+        raise CliError(f"{path}: --num-classes given but the model config has no 'num_classes' key")
+    if args.backbone_options:
+        options = parse_options(args.backbone_options)
+        if isinstance(model_cfg.get("backbone"), dict):
+            model_cfg["backbone"].update(options)
+        elif "backbone_name" in model_cfg:  # ImageClassifier takes the backbone's options directly
+            model_cfg.update(options)
+        else:
+            raise CliError(f"{path}: --backbone-options given but the model config has no 'backbone' dict")
+    init_default_scope(cfg.get("default_scope", "densenets"))
+    try:
+        model = MODELS.build(model_cfg)
+    except Exception as err:
+        raise CliError(f"{path}: cannot build the model ({type(err).__name__}: {err})") from err
+    return model, f"{path} ({type(model).__name__})"
+
+
+def _from_name(name: str, args: argparse.Namespace) -> tuple[nn.Module, str]:
+    from densenets.models.backbones import BACKBONES, build_backbone
+
+    if name not in BACKBONES:
+        raise CliError(
+            f"{name!r} is neither a config file nor a backbone name; backbones: {', '.join(sorted(BACKBONES))}"
+        )
+    options = parse_options(args.backbone_options or [])
+    if args.num_classes is not None and not args.classifier:
+        raise CliError("--num-classes with a backbone name needs --classifier")
+    try:
+        if args.classifier:
+            from densenets.models.classifier import ImageClassifier
+
+            model: nn.Module = ImageClassifier(name, num_classes=args.num_classes or 1000, **options)
+            label = f"{name} classifier ({args.num_classes or 1000} classes)"
+        else:
+            model = _Units(build_backbone(name, **options))
+            label = f"{name} backbone (taps {', '.join(model._run[0].out_taps)})"
+    except (TypeError, ValueError, KeyError) as err:
+        raise CliError(f"cannot build {name!r} with options {options}: {err}") from err
+    if options:
+        label += " " + " ".join(f"{k}={v!r}" for k, v in options.items())
+    return model, label
+
+
+def measure(target: str, args: argparse.Namespace) -> tuple[Complexity, str]:
+    """Build the model named by ``target`` (a config path or a backbone name) and count it."""
+    is_config = target.endswith(".py") or os.sep in target or os.path.isfile(target)
+    if is_config and args.classifier:
+        raise CliError("--classifier applies to backbone names, not to config files")
+    model, label = _from_config(target, args) if is_config else _from_name(target, args)
+    return count_complexity(model, tuple(args.shape)), label
+
+
+def format_table(result: Complexity, label: str, shape: Sequence[int]) -> str:
+    rows = [(name, p, m) for name, (p, m) in result.parts.items()] + [("total", result.params, result.madds)]
+    width = max(len(r[0]) for r in rows)
+    header = f"{'part':<{width}}  {'params':>12}  {'MAdds':>16}  {'MAdds':>9}"
+    lines = [f"{label}, input 1x3x{shape[0]}x{shape[1]}", header]
+    for i, (name, params, madds) in enumerate(rows):
+        if i == len(rows) - 1:
+            lines.append("-" * len(lines[1]))
+        short = f"{madds / 1e9:.2f}G" if madds >= 1e9 else f"{madds / 1e6:.1f}M"
+        lines.append(f"{name:<{width}}  {params:>12,}  {madds:>16,}  {short:>9}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="complexity.py", description="Params and MAdds (conv + linear multiply-adds) of a model, per part."
+    )
+    parser.add_argument("target", metavar="CONFIG_OR_BACKBONE", help="a config file (configs/x.py) or a backbone name")
+    parser.add_argument("--shape", nargs=2, type=int, default=(224, 224), metavar=("H", "W"), help="input size")
+    parser.add_argument("--num-classes", type=int, help="classes of the head (sets every num_classes of a config)")
+    parser.add_argument("--classifier", action="store_true", help="a backbone name with its paper's classifier head")
+    parser.add_argument("--json", action="store_true", help="end the output with one JSON line")
+    parser.add_argument("--backbone-options", nargs="+", default=[], metavar="K=V", help="backbone keyword arguments")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if min(args.shape) < 1:
+        parser.error(f"--shape must be positive, got {args.shape}")
+    try:
+        result, label = measure(args.target, args)
+    except CliError as err:
+        parser.error(str(err))
+    print(format_table(result, label, args.shape))
+    if args.json:
+        record = {"model": args.target, "shape": list(args.shape), **result.as_dict()}
+        print(json.dumps(record))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+Uses the config's ``test_dataloader`` / ``test_evaluator``. ``--show-dir`` draws the predictions on the images,
+``--out`` dumps the raw predictions (pickle), ``--format-only --out-dir`` writes server-format results without scoring.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.evaluator import DumpResults
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
+from densenets.engine import runner_cfg
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Evaluate a densenets checkpoint")
+    parser.add_argument("config", help="config file")
+    parser.add_argument("checkpoint", help="checkpoint file")
+    parser.add_argument("--work-dir", help="directory for logs and metrics (default: work_dirs/<config name>)")
+    parser.add_argument("--show-dir", help="write every image with its predictions drawn to this directory")
+    parser.add_argument("--score-thr", type=float, default=0.3, help="lowest detection score drawn by --show-dir")
+    parser.add_argument("--out", help="dump the predictions to this .pkl file")
+    parser.add_argument("--format-only", action="store_true", help="write results for a server; no scores")
+    parser.add_argument("--out-dir", help="where --format-only writes its results")
+    parser.add_argument(
+        "--cfg-options", nargs="+", action=DictAction, default={}, help="override config keys (key=value)"
+    )
+    parser.add_argument("--launcher", choices=["none", "pytorch"], default="none", help="job launcher")
+    parser.add_argument("--local_rank", "--local-rank", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.format_only and not args.out_dir:
+        parser.error("--format-only needs --out-dir DIR")
+    if args.out is not None and not args.out.endswith((".pkl", ".pickle")):
+        parser.error(f"--out {args.out}: the file must end in .pkl or .pickle")
+    if not osp.isfile(args.checkpoint):
+        parser.error(f"checkpoint {args.checkpoint}: no such file")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    runner_cfg.set_work_dir(cfg, args.work_dir, args.config)
+    runner_cfg.apply_launcher(cfg, args.launcher)
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    if args.show_dir:
+        cfg.default_hooks.visualization = dict(
+            type="DenseVisualizationHook", draw=True, show_dir=osp.abspath(args.show_dir), score_thr=args.score_thr
+        )
+    if args.format_only:
+        runner_cfg.apply_format_only(cfg, osp.abspath(args.out_dir))
+    runner_cfg.init_cpu_distributed(cfg)
+
+    runner = Runner.from_cfg(cfg) if "runner_type" not in cfg else RUNNERS.build(cfg)
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+    runner.test()
+
+
+if __name__ == "__main__":
+    main()
