@@ -52,7 +52,7 @@ def main() -> None:
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.show_dir:
-        cfg.default_hooks.visualization = dict(
+        cfg.setdefault("default_hooks", {})["visualization"] = dict(
             type="DenseVisualizationHook", draw=True, show_dir=osp.abspath(args.show_dir), score_thr=args.score_thr
         )
     if args.format_only:

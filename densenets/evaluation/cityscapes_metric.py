@@ -3,7 +3,11 @@
 This reproduces ``cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling`` (the protocol of the MobileNetV3
 paper §6.4 and every Cityscapes table) exactly, on running sums whose size does not depend on the number of images:
 
-* a confusion matrix, filled per image with one ``torch.bincount`` over ``row * num_cols + col``;
+* a confusion matrix, filled per image with one ``torch.bincount`` over ``row * num_cols + col`` (tensors, on their
+  device) or one ``cv2.calcHist`` over the (ground truth, prediction) pair (decoded PNG arrays; the same count, 2-3x
+  faster on a CPU). In the trainId space it is 20 x 20: the 19 classes plus one void row (ignored ground truth,
+  skipped by every score) and one void column (predictions that are no class, which the official script counts as
+  false negatives, so a 19 x 19 matrix could not reproduce it);
 * per instance class and per instance category, the weighted true positives / false negatives of the iIoU. Every
   ground-truth instance (``instanceIds > 1000``; labelId = id // 1000; labels with ``ignoreInEval`` skipped) adds
   ``tp * w`` and ``fn * w`` with ``w = avgClassSize[class] / instance size``; the ``avgClassSize`` table is read from
@@ -80,6 +84,10 @@ def _instance_histogram_numpy(inst: np.ndarray, cols: np.ndarray, n: int):
     if idx.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, n), np.int64)
     ids = flat[idx].astype(np.intp)
+    if ids.max() >= (1 << 22):  # not a 16-bit PNG: relabel by sorting
+        uniq, inv, sizes = np.unique(ids, return_inverse=True, return_counts=True)
+        hist = np.bincount(inv * n + cols.ravel()[idx], minlength=uniq.size * n).reshape(-1, n)
+        return uniq, sizes, hist
     counts = np.bincount(ids)  # dense relabelling without a sort
     uniq = np.flatnonzero(counts)
     lut = np.zeros(counts.size, np.intp)
@@ -106,6 +114,9 @@ class CityscapesAccumulator:
     accumulator; ``scores()`` returns the official result dictionary (``classScores``, ``classInstScores``,
     ``categoryScores``, ``categoryInstScores`` and the four ``averageScore*`` fractions).
     """
+
+    #: use the torch kernels for CPU tensors too (tests of the accelerator path on a CPU-only machine)
+    torch_on_cpu: bool = False
 
     def __init__(self, space: str = "label") -> None:
         if space not in ("label", "train"):
@@ -151,15 +162,19 @@ class CityscapesAccumulator:
     def add(self, gt: Any, pred: Any, instances: Any = None, name: str = "<image>") -> None:
         """Add one image: ``gt``/``pred`` (H x W ids of this space), ``instances`` (H x W instanceIds) or None.
 
-        Tensors (any device) go through ``torch.bincount``; numpy arrays (what the file evaluator decodes) through
-        ``cv2.calcHist`` on the ``(gt, prediction)`` pair, which is the same count 2-3x faster on a CPU.
+        Tensors on an accelerator are counted there with ``torch.bincount`` (only the small histograms travel back);
+        arrays and CPU tensors with ``cv2.calcHist`` on the ``(gt, prediction)`` pair and ``numpy.bincount``, which
+        give the same counts several times faster on a CPU than torch's kernels.
         """
-        use_torch = isinstance(gt, torch.Tensor) or isinstance(pred, torch.Tensor)
+        tensors = [t for t in (gt, pred, instances) if isinstance(t, torch.Tensor)]
+        use_torch = bool(tensors) and (self.torch_on_cpu or any(t.device.type != "cpu" for t in tensors))
         if use_torch:
             gt, pred = torch.as_tensor(gt), torch.as_tensor(pred)
             pred = pred.to(gt.device)
-        else:
-            gt, pred = np.asarray(gt), np.asarray(pred)
+        else:  # CPU tensors share memory with these arrays
+            gt, pred = (t.numpy() if isinstance(t, torch.Tensor) else np.asarray(t) for t in (gt, pred))
+            if instances is not None and isinstance(instances, torch.Tensor):
+                instances = instances.cpu().numpy()
         if pred.ndim == 3 and pred.shape[0] == 1:
             pred = pred[0]
         if gt.ndim == 3 and gt.shape[0] == 1:
@@ -252,7 +267,7 @@ class CityscapesAccumulator:
 
         def iou(tp: float, fp: int, fn: float) -> float:
             denom = tp + fp + fn
-            return float("nan") if denom == 0 else float(tp) / denom
+            return float("nan") if denom == 0 else float(tp) / float(denom)
 
         class_scores, class_inst = {}, {}
         for i in range(NUM_LABEL_IDS):

@@ -190,14 +190,18 @@ def test_missing_instances_make_iiou_nan_and_format_only_writes_label_ids(tmp_pa
         CityscapesMetric(format_only=True)
 
 
-def test_tensor_and_array_paths_agree():
-    """torch.bincount (tensors, the metric) and cv2.calcHist (arrays, the file evaluator) give the same sums."""
+@pytest.mark.parametrize("space", ["label", "train"])
+def test_torch_and_numpy_kernels_agree(space, monkeypatch):
+    """torch.bincount (tensors on an accelerator) and cv2.calcHist/numpy (arrays, CPU tensors) give the same sums."""
     rng = np.random.default_rng(5)
-    a, b = CityscapesAccumulator("label"), CityscapesAccumulator("label")
+    a, b = CityscapesAccumulator(space), CityscapesAccumulator(space)
+    b.torch_on_cpu = True
     for _ in range(2):
         g, s = _scene(rng)
         p = _corrupt(g, rng, np.arange(34))
-        a.add(g, p, s.astype(np.uint16))
+        if space == "train":
+            g, p = LABEL_TO_TRAIN[g].astype(np.int64), LABEL_TO_TRAIN[p].astype(np.int64)
+        a.add(torch.from_numpy(g), torch.from_numpy(p), torch.from_numpy(s))
         b.add(torch.from_numpy(g), torch.from_numpy(p), torch.from_numpy(s))
     assert np.array_equal(a.conf, b.conf) and np.allclose(a.inst, b.inst) and np.allclose(a.cat, b.cat)
-    assert a.inst[2].sum() > 0 and a.cat[2].sum() > 0
+    assert a.conf.sum() == 2 * H * W and a.inst[2].sum() > 0 and a.cat[2].sum() > 0

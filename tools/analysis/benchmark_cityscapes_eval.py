@@ -46,7 +46,7 @@ def write_pairs(out_dir: str, n: int, seed: int = 0, crowd: bool = True) -> tupl
         rng = np.random.default_rng([seed, i])
         # crowd=True: about as many person/vehicle instances as real Cityscapes images (~15); the official script's
         # cost grows with that number, ours does not
-        counts = dict(cars=(6, 11), persons=(5, 10)) if crowd else {}
+        counts = dict(cars=(5, 10), persons=(4, 9)) if crowd else {}
         _, label, inst = draw_street_scene(rng, 256, 512, **counts)
         label = cv2.resize(label, (2048, 1024), interpolation=cv2.INTER_NEAREST)
         inst = cv2.resize(inst.astype(np.uint16), (2048, 1024), interpolation=cv2.INTER_NEAREST)

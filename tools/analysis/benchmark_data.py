@@ -8,7 +8,8 @@ Both pipelines get the same COCO-format images and boxes and include decoding (P
 (``torchvision.transforms.v2``): decode, ``ToImage``, ``RandomPhotometricDistort``, ``RandomZoomOut`` (mean fill),
 ``RandomIoUCrop``, ``RandomHorizontalFlip``, ``Resize((320, 320))``, ``SanitizeBoundingBoxes``,
 ``ToDtype(float32, scale=True)``. One process, one thread; rounds alternate between the two pipelines and the median
-rate is reported, so load from other processes affects both alike. Without ``--data`` (or if it is missing) the
+rate is reported, so load from other processes affects both alike; the rate per CPU-second of the process is
+printed too (steadier on a shared machine). Without ``--data`` (or if it is missing) the
 demo set is generated into a temporary folder.
 """
 from __future__ import annotations
@@ -84,11 +85,12 @@ def _torchvision_pipeline(data_root: str) -> tuple[Callable[[int], object], int]
     return sample, len(ids)
 
 
-def _rate(fn: Callable[[int], object], n: int, total: int) -> float:
-    t0 = time.perf_counter()
+def _rate(fn: Callable[[int], object], n: int, total: int) -> tuple[float, float]:
+    """(images per wall-clock second, images per CPU second of this process)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(n):
         fn(i % total)
-    return n / (time.perf_counter() - t0)
+    return n / (time.perf_counter() - t0), n / (time.process_time() - c0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,15 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     ref, n_ref = _torchvision_pipeline(data_root)
     for fn, n in ((ours, n_ours), (ref, n_ref)):  # warm-up (imports, caches)
         _rate(fn, 5, n)
-    rates: dict[str, list[float]] = {"densenets": [], "torchvision": []}
+    rates: dict[str, list[tuple[float, float]]] = {"densenets": [], "torchvision": []}
     for _ in range(args.rounds):
         rates["densenets"].append(_rate(ours, args.num_images, n_ours))
         rates["torchvision"].append(_rate(ref, args.num_images, n_ref))
-    med = {k: statistics.median(v) for k, v in rates.items()}
+    wall = {k: statistics.median(r[0] for r in v) for k, v in rates.items()}
+    cpu = {k: statistics.median(r[1] for r in v) for k, v in rates.items()}
     print(f"images: {args.num_images} x {args.rounds} rounds from {data_root}; 1 process, 1 thread")
-    print(f"densenets   SSD pipeline (albumentations): {med['densenets']:7.1f} images/s  {rates['densenets']}")
-    print(f"torchvision SSD reference (transforms.v2): {med['torchvision']:7.1f} images/s  {rates['torchvision']}")
-    print(f"ratio densenets / torchvision: {med['densenets'] / med['torchvision']:.2f}x")
+    print("median images/s              wall-clock   per CPU-second")
+    print(f"densenets   SSD pipeline    {wall['densenets']:10.1f}   {cpu['densenets']:14.1f}")
+    print(f"torchvision SSD reference   {wall['torchvision']:10.1f}   {cpu['torchvision']:14.1f}")
+    print(
+        f"ratio densenets / torchvision: {wall['densenets'] / wall['torchvision']:.2f}x (wall), "
+        f"{cpu['densenets'] / cpu['torchvision']:.2f}x (CPU)"
+    )
     if tmp is not None:
         tmp.cleanup()
     return 0

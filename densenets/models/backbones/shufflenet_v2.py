@@ -149,6 +149,7 @@ class ShuffleNetV2(Backbone):
             from .torchvision_weights import load_backbone_weights
 
             self.load_report = load_backbone_weights(self, weights)
+        self.train(self.training)  # applies norm_eval from the start
 
     def train(self, mode: bool = True) -> "ShuffleNetV2":
         super().train(mode)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -88,5 +87,3 @@ def build_coco(ann: Path, **kw: Any):
 def coco_builder() -> Callable[..., Any]:
     return build_coco
 
-
-__all__ = ["build_coco", "os"]

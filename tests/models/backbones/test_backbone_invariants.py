@@ -33,6 +33,8 @@ OPTIONS: dict[str, list[dict]] = {
         {"width_mult": 0.35},
     ],
     "mobilenet_v1": [{}, {"output_stride": 16}, {"width_mult": 0.5}],
+    "shufflenet_v1": [{}, {"output_stride": 16}, {"groups": 8, "width_mult": 0.5}, {"groups": 1}],
+    "shufflenet_v2": [{}, {"output_stride": 16}, {"width_mult": 2.0}],
 }
 
 CASES = [(name, opts, SMALL) for name in BACKBONES for opts in OPTIONS.get(name, [{}])]

@@ -1,0 +1,66 @@
+# Demo: SSDLite-MobileNetV3-Large with the reduced tail (the Table 6 "V3-Large †" network, configs/ssdlite_mbv3_large.py)
+# trained from scratch on the synthetic COCO-format shapes set, on a CPU, in about 10 minutes; evaluated with
+# CocoMetric (pycocotools):
+#   python tools/make_demo_data.py coco --out data/demo_coco
+#   OMP_NUM_THREADS=2 python tools/train.py configs/demo/ssdlite_mbv3_large_demo.py
+# Differences from the COCO config, all for a short CPU run: 256x256 input (maps 16, 8, 4, 2, 1, 1), 6 classes, batch
+# 16, a short cosine schedule with a larger LR and a 50-iteration warm-up. Make it longer or shorter with
+#   --cfg-options train_cfg.max_iters=N param_scheduler.1.T_max=N-50 param_scheduler.1.end=N
+_base_ = [
+    '../_base_/models/ssdlite.py',
+    '../_base_/datasets/demo_coco.py',
+    '../_base_/default_runtime.py',
+]
+
+max_iters = 300
+warmup_iters = 50
+size = 256
+
+model = dict(
+    backbone=dict(name='mobilenet_v3_large', reduced_tail='detection'),
+    num_classes=6,  # demo_num_classes of the dataset config
+)
+
+ssd_mean_rgb = (123, 117, 104)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='Albumentations',
+        transforms=[
+            dict(type='SSDPhotometricDistort'),
+            dict(type='ZoomOut', max_ratio=2.0, fill=ssd_mean_rgb, p=0.5),
+            dict(type='MinIoURandomCrop', min_ious=(0.1, 0.3, 0.5, 0.7, 0.9), min_scale=0.3),
+            dict(type='HorizontalFlip', p=0.5),
+            dict(type='Resize', height=size, width=size),
+        ],
+    ),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Albumentations', transforms=[dict(type='Resize', height=size, width=size)]),
+    dict(type='PackDetInputs'),
+]
+train_dataloader = dict(batch_size=16, num_workers=1, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=8, num_workers=1, dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=4e-5),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0),
+    clip_grad=dict(max_norm=10.0),
+)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=warmup_iters),
+    dict(type='CosineAnnealingLR', T_max=max_iters - warmup_iters, eta_min=0.0, by_epoch=False,
+         begin=warmup_iters, end=max_iters),
+]
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1),
+)
+log_processor = dict(by_epoch=False, window_size=10)

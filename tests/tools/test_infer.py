@@ -1,0 +1,115 @@
+"""tools/infer.py: generated images (JPEG, PNG, a folder, a corrupt file) and the sample images matplotlib ships,
+with an SSDLite and a segmentation config; overlays, label maps and predictions.json; unreadable inputs counted."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "tools" / "infer.py"
+SSD = str(ROOT / "configs" / "ssdlite_mbv3_small.py")
+SEG = str(ROOT / "configs" / "lraspp_mbv3_small_cityscapes.py")
+
+
+def _load_cli():
+    spec = importlib.util.spec_from_file_location("densenets_infer_cli", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cli = _load_cli()
+
+
+@pytest.fixture()
+def image_dir(tmp_path: Path) -> Path:
+    """a.jpg 96x128, b.png 64x80, sub/c.jpg 72x72 (grayscale), broken.jpg (not an image), notes.txt (ignored)."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "images"
+    (folder / "sub").mkdir(parents=True)
+    Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(folder / "a.jpg")
+    Image.fromarray(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(folder / "b.png")
+    Image.fromarray(rng.integers(0, 256, (72, 72), dtype=np.uint8)).save(folder / "sub" / "c.jpg")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff this is not a JPEG")
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def _records(out: Path) -> dict[str, dict]:
+    return {Path(r["image"]).name: r for r in json.loads((out / "predictions.json").read_text())}
+
+
+def test_ssdlite_on_a_folder_with_a_corrupt_file(image_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    rc = cli.main([SSD, "none", str(image_dir), "--out-dir", str(out), "--score-thr", "0", "--batch-size", "2"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "3 images written" in printed and "1 skipped" in printed and "broken.jpg" in printed
+    records = _records(out)
+    assert sorted(records) == ["a.jpg", "b.png", "c.jpg"]
+    for name, (h, w) in {"a.jpg": (96, 128), "b.png": (64, 80), "c.jpg": (72, 72)}.items():
+        rec = records[name]
+        assert (rec["height"], rec["width"]) == (h, w)
+        assert rec["detections"], "score_thr 0 keeps every detection of the random model"
+        boxes = np.array([d["box"] for d in rec["detections"]])
+        assert (boxes >= 0).all() and (boxes[:, [0, 2]] <= w).all() and (boxes[:, [1, 3]] <= h).all()
+        assert all(isinstance(d["class"], str) and d["class"] for d in rec["detections"])
+        overlay = Image.open(rec["overlay"])
+        assert overlay.size == (w, h)
+
+
+def test_segmentation_writes_label_maps_at_the_image_size(image_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "seg"
+    rc = cli.main([SEG, "none", str(image_dir / "a.jpg"), str(image_dir / "b.png"), "--out-dir", str(out)])
+    assert rc == 0
+    records = _records(out)
+    for name, hw in {"a.jpg": (96, 128), "b.png": (64, 80)}.items():
+        rec = records[name]
+        label_map = np.asarray(Image.open(rec["label_map"]))
+        assert label_map.shape == hw
+        assert label_map.max() <= 18
+        assert sum(rec["classes"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert Image.open(rec["overlay"]).size == (hw[1], hw[0])
+
+
+def test_only_unreadable_inputs_fail(tmp_path: Path, image_dir: Path, capsys) -> None:
+    rc = cli.main([SSD, "none", str(image_dir / "broken.jpg"), str(tmp_path / "missing.png"),
+                   "--out-dir", str(tmp_path / "none")])
+    assert rc == 1
+    assert "0 images written" in capsys.readouterr().out
+
+
+def _matplotlib_samples() -> Path:
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "sample_data"
+    if not (folder / "grace_hopper.jpg").is_file():
+        pytest.skip(f"matplotlib {matplotlib.__version__} ships no sample_data/grace_hopper.jpg")
+    return folder
+
+
+def test_matplotlib_sample_images_from_the_command_line(tmp_path: Path) -> None:
+    """The whole sample_data folder: its images (a JPEG photo, RGBA / palette PNGs) are found among CSV, NPZ and
+    other files, and the script runs standalone."""
+    folder = _matplotlib_samples()
+    images = sorted(p.name for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    out = tmp_path / "mpl"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), SSD, "none", str(folder), "--out-dir", str(out), "--score-thr", "0.0"],
+        capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    records = _records(out)
+    assert sorted(records) == images and "grace_hopper.jpg" in records
+    hopper = records["grace_hopper.jpg"]
+    w, h = Image.open(folder / "grace_hopper.jpg").size
+    assert (hopper["height"], hopper["width"]) == (h, w)
+    assert Image.open(hopper["overlay"]).size == (w, h)
