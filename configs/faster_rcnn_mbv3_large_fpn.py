@@ -1,4 +1,5 @@
-# torchvision's fasterrcnn_mobilenet_v3_large_fpn (32.8 box mAP on val2017 with ImageNet weights): FPN form, min_size 800, max_size 1333, RPN score threshold 0.05; 26-epoch recipe.
+# torchvision's fasterrcnn_mobilenet_v3_large_fpn (32.8 box mAP on val2017 with ImageNet weights): FPN form,
+# min_size 800, max_size 1333, RPN score threshold 0.05; 26-epoch recipe.
 _base_ = [
     '_base_/models/faster_rcnn_mbv3_fpn.py',
     '_base_/datasets/coco_frcnn.py',

@@ -1,4 +1,6 @@
-# Faster R-CNN, MobileNetV1 1.0, shorter side 300 -- ShuffleNet paper Table 7: 16.4 mAP (COCO minival); MobileNet paper Table 13: 16.4 mAP. RPN and 14x14 RoIAlign on C4 (OS 16), the backbone's layers after C4 as the second stage (papers' form). C4 = pointwise conv 11, second stage = conv 12-13.
+# Faster R-CNN, MobileNetV1 1.0, shorter side 300 -- ShuffleNet paper Table 7: 16.4 mAP (COCO minival); MobileNet
+# paper Table 13: 16.4 mAP. RPN and 14x14 RoIAlign on C4 (OS 16), the backbone's layers after C4 as the second stage
+# (papers' form). C4 = pointwise conv 11, second stage = conv 12-13.
 _base_ = [
     '_base_/models/faster_rcnn_c4.py',
     '_base_/datasets/coco_frcnn.py',

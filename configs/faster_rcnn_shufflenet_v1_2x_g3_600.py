@@ -1,4 +1,6 @@
-# Faster R-CNN, ShuffleNet 2x (g=3), shorter side 600 -- ShuffleNet paper Table 7: 25.0 mAP (COCO minival). RPN and 14x14 RoIAlign on C4 (OS 16), the backbone's layers after C4 as the second stage (papers' form). C4 = stage 3, second stage = stage 4.
+# Faster R-CNN, ShuffleNet 2x (g=3), shorter side 600 -- ShuffleNet paper Table 7: 25.0 mAP (COCO minival). RPN and
+# 14x14 RoIAlign on C4 (OS 16), the backbone's layers after C4 as the second stage (papers' form). C4 = stage 3,
+# second stage = stage 4.
 _base_ = [
     '_base_/models/faster_rcnn_c4.py',
     '_base_/datasets/coco_frcnn.py',

@@ -1,4 +1,5 @@
-# SSDLite 320x320 on COCO, trained from scratch: MobileNetV1 1.0 (Table 6 'V1'): 22.2 mAP, 5.1M params, 1.3B MAdds; C4 = pointwise conv 11.
+# SSDLite 320x320 on COCO, trained from scratch: MobileNetV1 1.0 (Table 6 'V1'): 22.2 mAP, 5.1M params, 1.3B MAdds; C4
+# = pointwise conv 11.
 _base_ = [
     '_base_/models/ssdlite.py',
     '_base_/datasets/coco_ssdlite_320.py',

@@ -1,4 +1,5 @@
-# SSDLite 320x320 on COCO, trained from scratch: MobileNetV2 0.35 (Table 6 'V2 0.35'): 13.7 mAP, 0.93M params, 0.16B MAdds.
+# SSDLite 320x320 on COCO, trained from scratch: MobileNetV2 0.35 (Table 6 'V2 0.35'): 13.7 mAP, 0.93M params, 0.16B
+# MAdds.
 _base_ = [
     '_base_/models/ssdlite.py',
     '_base_/datasets/coco_ssdlite_320.py',

@@ -1,4 +1,5 @@
-# SSDLite 320x320 on COCO, trained from scratch: MobileNetV2 0.5 (Table 6 'V2 0.5'): 16.6 mAP, 1.54M params, 0.27B MAdds.
+# SSDLite 320x320 on COCO, trained from scratch: MobileNetV2 0.5 (Table 6 'V2 0.5'): 16.6 mAP, 1.54M params, 0.27B
+# MAdds.
 _base_ = [
     '_base_/models/ssdlite.py',
     '_base_/datasets/coco_ssdlite_320.py',

@@ -1,4 +1,5 @@
-# SSDLite 320x320 on COCO, trained from scratch: MobileNetV3-Large with the reduced tail (Table 6 'V3-Large †', TF V3_LARGE_DETECTION): 22.0 mAP, 3.22M params, 0.51B MAdds.
+# SSDLite 320x320 on COCO, trained from scratch: MobileNetV3-Large with the reduced tail (Table 6 'V3-Large †', TF
+# V3_LARGE_DETECTION): 22.0 mAP, 3.22M params, 0.51B MAdds.
 _base_ = [
     '_base_/models/ssdlite.py',
     '_base_/datasets/coco_ssdlite_320.py',

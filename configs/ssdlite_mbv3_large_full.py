@@ -1,4 +1,5 @@
-# SSDLite 320x320 on COCO, trained from scratch: MobileNetV3-Large, full tail (Table 6 'V3-Large'): 22.0 mAP, 4.97M params, 0.62B MAdds.
+# SSDLite 320x320 on COCO, trained from scratch: MobileNetV3-Large, full tail (Table 6 'V3-Large'): 22.0 mAP, 4.97M
+# params, 0.62B MAdds.
 _base_ = [
     '_base_/models/ssdlite.py',
     '_base_/datasets/coco_ssdlite_320.py',

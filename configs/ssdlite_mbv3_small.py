@@ -1,4 +1,5 @@
-# SSDLite 320x320 on COCO, trained from scratch: MobileNetV3-Small with the reduced tail (Table 6 'V3-Small †'): 16.1 mAP, 1.77M params, 0.16B MAdds.
+# SSDLite 320x320 on COCO, trained from scratch: MobileNetV3-Small with the reduced tail (Table 6 'V3-Small †'): 16.1
+# mAP, 1.77M params, 0.16B MAdds.
 _base_ = [
     '_base_/models/ssdlite.py',
     '_base_/datasets/coco_ssdlite_320.py',

@@ -11,7 +11,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from densenets.apis import Inferencer
+from densenets.apis import CheckpointMismatchError, Inferencer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     args = parser.parse_args(argv)
     checkpoint = None if args.checkpoint.lower() == "none" else args.checkpoint
-    inferencer = Inferencer(args.config, checkpoint, args.device, args.score_thr, args.cfg_options)
+    try:
+        inferencer = Inferencer(args.config, checkpoint, args.device, args.score_thr, args.cfg_options)
+    except (CheckpointMismatchError, FileNotFoundError) as err:
+        print(f"error: {err}\n(config: {args.config})", file=sys.stderr)
+        return 2
     records = inferencer(args.inputs, out_dir=args.out_dir, batch_size=args.batch_size)
     print(f"{len(records)} images written to {args.out_dir}; {len(inferencer.skipped)} skipped"
           + (f": {', '.join(inferencer.skipped)}" if inferencer.skipped else ""))

@@ -1,6 +1,7 @@
 # Runtime settings shared by every experiment (mmengine Runner).
 # tools/train.py makes the `by_epoch` flags below follow `train_cfg` (epoch- or iteration-based loop), switches the
-# distributed backend to gloo when CUDA is absent, and adds AMP / EMA / SyncBN on request (densenets/engine/runner_cfg.py).
+# distributed backend to gloo when CUDA is absent, and adds AMP / EMA / SyncBN on request
+# (densenets/engine/runner_cfg.py).
 default_scope = 'densenets'
 
 env_cfg = dict(

@@ -88,7 +88,8 @@ def model_runners(
     if channels_last and hasattr(pre, "channels_last"):
         pre.channels_last = True
     with torch.no_grad():
-        x = pre(dict(inputs=list(data["inputs"]), data_samples=[dict(s) for s in data["data_samples"]]), False)["inputs"]
+        packed = dict(inputs=list(data["inputs"]), data_samples=[dict(s) for s in data["data_samples"]])
+        x = pre(packed, False)["inputs"]
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     x = x.to(device)

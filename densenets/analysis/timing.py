@@ -86,3 +86,27 @@ def time_fn(
         if max_seconds is not None and spent >= max_seconds:
             break
     return summarise(seconds)
+
+
+def time_interleaved(
+    fns: dict[str, Callable[[], Any]],
+    runs: int = 50,
+    warmup: int = 10,
+    device: torch.device | str | None = None,
+) -> dict[str, Timing]:
+    """Time several callables round-robin (one call of each per round), so that load changes on a shared machine
+    hit every candidate alike — the fair way to compute ratios between them. Same statistics as :func:`time_fn`."""
+    if runs < 1 or warmup < 0:
+        raise ValueError(f"time_interleaved: runs must be >= 1 and warmup >= 0, got runs={runs}, warmup={warmup}")
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    seconds: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            _sync(device)
+            t0 = time.perf_counter()
+            fn()
+            _sync(device)
+            seconds[name].append(time.perf_counter() - t0)
+    return {name: summarise(s) for name, s in seconds.items()}

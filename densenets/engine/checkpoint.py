@@ -113,13 +113,30 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         first = str(err).strip().splitlines()
         unsafe = ""
         try:
-            unsafe = f"; it references non-allow-listed globals {torch.serialization.get_unsafe_globals_in_checkpoint(path)}"
-        except Exception:
+            allowed = {f"{g.__module__}.{g.__qualname__}" for g in SAFE_GLOBALS if hasattr(g, "__qualname__")}
+            names = [n for n in torch.serialization.get_unsafe_globals_in_checkpoint(path) if n not in allowed]
+            unsafe = f"; it references globals outside the allow-list: {names}" if names else ""
+        except Exception:  # a truncated / non-zip file: the original error says enough
             pass
         raise RuntimeError(
             f"checkpoint {path}: refused or unreadable with weights_only=True{unsafe} "
             f"({type(err).__name__}: {first[0] if first else ''})"
         ) from err
+
+
+def _load_local(filename: str, map_location: Any = None) -> dict:
+    return load_checkpoint(osp.expanduser(filename), map_location=map_location)
+
+
+def register_local_loader() -> None:
+    """Route mmengine's local-file checkpoint loading (``load_from``, ``--resume``) through :func:`load_checkpoint`.
+
+    Same ``weights_only=True`` load as mmengine's ``load_from_local`` on torch >= 2.6, with the allow-list and errors
+    that name the file (``CheckpointLoader.register_scheme`` is mmengine's extension point for this).
+    """
+    from mmengine.runner import CheckpointLoader
+
+    CheckpointLoader.register_scheme(prefixes="", loader=_load_local, force=True)
 
 
 def _umask() -> int:

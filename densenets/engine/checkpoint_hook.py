@@ -53,6 +53,8 @@ class AtomicCheckpointHook(CheckpointHook):
     """
 
     def __init__(self, *args: Any, backend_args: dict | None = None, **kwargs: Any) -> None:
+        if kwargs.get("file_client_args") is not None:
+            raise ValueError("AtomicCheckpointHook: use backend_args, not the deprecated file_client_args")
         if backend_args is None or backend_args.get("backend", "local") == "local":
             backend_args = dict(backend_args or {}, backend=ATOMIC_BACKEND)
         super().__init__(*args, backend_args=backend_args, **kwargs)
@@ -70,7 +72,8 @@ class AtomicCheckpointHook(CheckpointHook):
         finally:
             self.file_backend = real
         # only reached when the save succeeded: now the outdated files may go
-        keep = {self.last_ckpt, getattr(self, "best_ckpt_path", None), *getattr(self, "best_ckpt_path_dict", {}).values()}
+        best = getattr(self, "best_ckpt_path_dict", {}).values()
+        keep = {self.last_ckpt, getattr(self, "best_ckpt_path", None), *best}
         for path in deferred.pending:
             if path in keep or not is_main_process():
                 continue
@@ -83,8 +86,8 @@ class AtomicCheckpointHook(CheckpointHook):
         with self._removals_after_save():
             if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
                 if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
-                    oldest = self.keep_ckpt_ids.popleft()
-                    self.file_backend.remove(self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(oldest)))
+                    oldest = self.filename_tmpl.format(self.keep_ckpt_ids.popleft())
+                    self.file_backend.remove(self.file_backend.join_path(self.out_dir, oldest))  # deferred
                 self.keep_ckpt_ids.append(step)
                 runner.message_hub.update_info("keep_ckpt_ids", list(self.keep_ckpt_ids))
 

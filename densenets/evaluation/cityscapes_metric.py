@@ -38,6 +38,7 @@ from cityscapesscripts.helpers.labels import category2labels, id2label
 from cityscapesscripts.helpers.labels import labels as CS_LABELS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
+from PIL import Image
 
 from ..datasets.cityscapes import IGNORE_INDEX, TRAIN_TO_LABEL, CityscapesDataError, parse_cityscapes_name
 from ..registry import METRICS
@@ -203,7 +204,8 @@ class CityscapesAccumulator:
             self.num_images_without_instances += 1
             return
         if tuple(instances.shape) != tuple(gt.shape):
-            raise CityscapesDataError(f"{name}: instance map is {tuple(instances.shape)}, ground truth {tuple(gt.shape)}")
+            raise CityscapesDataError(
+                f"{name}: instance map is {tuple(instances.shape)}, ground truth {tuple(gt.shape)}")
         if use_torch:
             uniq, sizes, hist = _instance_histogram_torch(torch.as_tensor(instances).to(gt.device), pred, n)
         else:
@@ -327,7 +329,8 @@ def format_scores(scores: dict[str, Any]) -> str:
               "--------------------------------"]
     for cat, lbs in category2labels.items():
         if not all(lb.ignoreInEval for lb in lbs):
-            lines.append(f"{cat:<14}: {scores['categoryScores'][cat]:>5.3f}    {scores['categoryInstScores'][cat]:>5.3f}")
+            iou, iiou = scores["categoryScores"][cat], scores["categoryInstScores"][cat]
+            lines.append(f"{cat:<14}: {iou:>5.3f}    {iiou:>5.3f}")
     lines += ["--------------------------------",
               f"Score Average : {scores['averageScoreCategories']:5.3f}    {scores['averageScoreInstCategories']:5.3f}",
               "--------------------------------"]
@@ -379,12 +382,14 @@ class CityscapesMetric(BaseMetric):
 
     def _write(self, pred: Any, img_path: str) -> None:
         city, seq, frame = parse_cityscapes_name(img_path)
-        pred = torch.as_tensor(pred).squeeze().long().cpu().numpy()
-        label_ids = np.where((pred >= 0) & (pred < NUM_TRAIN_IDS), TRAIN_TO_LABEL[np.clip(pred, 0, NUM_TRAIN_IDS - 1)], 0)
+        pred = torch.as_tensor(pred).long().cpu().numpy()
+        if pred.ndim == 3 and pred.shape[0] == 1:
+            pred = pred[0]
+        is_class = (pred >= 0) & (pred < NUM_TRAIN_IDS)
+        label_ids = np.where(is_class, TRAIN_TO_LABEL[np.clip(pred, 0, NUM_TRAIN_IDS - 1)], 0)  # no class: 'unlabeled'
         out = os.path.join(self.output_dir, city, f"{city}_{seq}_{frame}_pred_labelIds.png")
         os.makedirs(os.path.dirname(out), exist_ok=True)
-        if not cv2.imwrite(out, label_ids.astype(np.uint8)):
-            raise OSError(f"{out}: could not write the prediction PNG")
+        Image.fromarray(label_ids.astype(np.uint8)).save(out)  # as cityscapesscripts writes labelId images
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         acc = CityscapesAccumulator("train")

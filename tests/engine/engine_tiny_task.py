@@ -108,8 +108,8 @@ class EngineTinyIoU(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for s in data_samples:
-            gt = s["gt_sem_seg"].flatten()
-            pred = s["pred_sem_seg"].flatten()
+            gt = s["gt_sem_seg"].flatten().cpu()  # the preprocessor moved it to the model's device
+            pred = s["pred_sem_seg"].flatten().cpu()
             keep = gt != 255
             cm = torch.bincount(gt[keep] * NUM_CLASSES + pred[keep], minlength=NUM_CLASSES**2)
             self.results.append(cm.reshape(NUM_CLASSES, NUM_CLASSES))

@@ -111,3 +111,16 @@ def test_load_checkpoint_keeps_the_process_wide_allow_list(tmp_path):
     load_checkpoint(tmp_path / "a.pth")
     assert set(SAFE_GLOBALS) <= set(torch.serialization.get_safe_globals())
     torch.load(tmp_path / "a.pth", weights_only=True)  # what mmengine's resume calls
+
+
+def test_mmengine_local_loading_goes_through_the_safe_loader(tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    torch.save({"state_dict": {"w": torch.ones(2)}, "meta": {"eta": np.float64(3.0)}}, tmp_path / "ok.pth")
+    assert _load_checkpoint(str(tmp_path / "ok.pth"))["meta"]["eta"] == 3.0
+    (tmp_path / "cut.pth").write_bytes((tmp_path / "ok.pth").read_bytes()[:200])  # a truncated download
+    with pytest.raises(RuntimeError, match=r"cut\.pth"):
+        _load_checkpoint(str(tmp_path / "cut.pth"))
+    torch.save({"meta": _Custom()}, tmp_path / "custom.pth")
+    with pytest.raises(RuntimeError, match=r"custom\.pth.*_Custom"):
+        _load_checkpoint(str(tmp_path / "custom.pth"))

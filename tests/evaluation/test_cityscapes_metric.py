@@ -121,7 +121,8 @@ def test_metric_in_train_space_matches_official(tmp_path, monkeypatch):
                                 gt_sem_seg=torch.from_numpy(LABEL_TO_TRAIN[g].astype(np.int64)),
                                 gt_instance=torch.from_numpy(s)))
             # the labelId file of the same prediction: 255 ('no class') written as 0 'unlabeled'
-            label_preds.append(np.where(train_pred == 255, 0, TRAIN_TO_LABEL[np.clip(train_pred, 0, 18)]).astype(np.uint8))
+            as_label = np.where(train_pred == 255, 0, TRAIN_TO_LABEL[np.clip(train_pred, 0, 18)])
+            label_preds.append(as_label.astype(np.uint8))
             gts.append(g)
             insts.append(s)
         metric.process({}, samples)

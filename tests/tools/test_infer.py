@@ -113,3 +113,17 @@ def test_matplotlib_sample_images_from_the_command_line(tmp_path: Path) -> None:
     w, h = Image.open(folder / "grace_hopper.jpg").size
     assert (hopper["height"], hopper["width"]) == (h, w)
     assert Image.open(hopper["overlay"]).size == (w, h)
+
+
+def test_checkpoint_of_another_config_is_a_clear_error(image_dir: Path, tmp_path: Path, capsys) -> None:
+    import torch
+
+    from densenets.apis import build_model, load_config
+
+    ckpt = tmp_path / "seg.pth"
+    torch.save({"state_dict": build_model(load_config(SEG)).state_dict()}, ckpt)
+    rc = cli.main([SSD, str(ckpt), str(image_dir), "--out-dir", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert str(ckpt) in err and "does not match" in err and "missing in checkpoint: backbone." in err
+    assert not (tmp_path / "o").exists()

@@ -11,8 +11,9 @@
   config's test resize of a typical dataset image, see ``densenets/analysis/bench_inputs.py``).
 
 Figures are median (p25-p75) in milliseconds over ``--runs`` timed runs after ``--warmup`` untimed ones
-(``densenets.analysis.timing``). ``--fused`` folds BN into the convolutions and uses channels-last;
-``--device cuda`` always uses channels-last, ``--amp`` adds fp16 autocast. ``--compare-torchvision`` times
+(``densenets.analysis.timing``); the candidates (ours and torchvision's, model only and end to end) are called
+round-robin so that load changes on a shared machine affect them alike. ``--fused`` folds BN into the
+convolutions and uses channels-last; ``--device cuda`` always uses channels-last, ``--amp`` adds fp16 autocast. ``--compare-torchvision`` times
 torchvision's counterpart (``densenets/analysis/peers.py`` documents what each of its figures includes) in the same
 run and prints ours / torchvision ratios (< 1: ours is faster). ``--onnxruntime`` exports the model (BN folded,
 normalisation inside) to a temporary file and times onnxruntime's CPU provider with ``--threads`` threads.
@@ -35,7 +36,7 @@ from mmengine.config import DictAction
 
 from densenets.analysis.bench_inputs import eval_image_shape, model_runners, padded_shape, task_of
 from densenets.analysis.peers import PeerRunner, find_peer
-from densenets.analysis.timing import Timing, time_fn
+from densenets.analysis.timing import Timing, time_fn, time_interleaved
 from densenets.apis import build_model, load_config, load_model_weights
 from densenets.models.fuse import fuse_conv_bn
 
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     padded = padded_shape(model, hw)
     onnx_model = copy.deepcopy(model).cpu() if args.onnxruntime else None
     channels_last = args.fused or args.device == "cuda"
+    params = sum(p.numel() for p in model.parameters())  # as built: folding BN removes its affine parameters
     if args.fused:
         fuse_conv_bn(model)
     if channels_last:
@@ -110,33 +112,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         config=args.config, task=task_of(model), device=args.device, threads=args.threads, batch=args.batch,
         shape=list(hw), input_shape=list(padded), fused=args.fused, channels_last=channels_last, amp=args.amp,
         checkpoint=args.checkpoint, runs=args.runs, warmup=args.warmup,
-        params=sum(p.numel() for p in model.parameters()),
+        params=params,
     )
     sync = args.device if args.device == "cuda" else None
+    fns = {"model_only": model_only, "end_to_end": end_to_end}
+    peer = find_peer(cfg) if args.compare_torchvision else None
+    if peer is not None:
+        runner = PeerRunner(peer, padded, args.device)
+        tv_params = sum(p.numel() for p in runner.model.parameters())
+        if args.fused:
+            fuse_conv_bn(runner.model)
+        if channels_last:
+            runner.to_channels_last()
+        fns.update(tv_model_only=runner.model_only, tv_end_to_end=runner.end_to_end)
     with torch.inference_mode(), _autocast(args.device, args.amp):
-        result["model_only"] = time_fn(model_only, args.runs, args.warmup, sync).as_ms()
-        result["end_to_end"] = time_fn(end_to_end, args.runs, args.warmup, sync).as_ms()
+        # round-robin: ours and torchvision's calls alternate, so a busy machine slows all of them alike
+        timings = {k: t.as_ms() for k, t in time_interleaved(fns, args.runs, args.warmup, sync).items()}
+    result["model_only"], result["end_to_end"] = timings["model_only"], timings["end_to_end"]
     if args.compare_torchvision:
-        peer = find_peer(cfg)
-        if peer is None:
-            result["torchvision"] = None
-        else:
-            runner = PeerRunner(peer, padded, args.device)
-            if args.fused:
-                fuse_conv_bn(runner.model)
-            if channels_last:
-                runner.to_channels_last()
-            with torch.inference_mode(), _autocast(args.device, args.amp):
-                tv_model = time_fn(runner.model_only, args.runs, args.warmup, sync).as_ms()
-                tv_e2e = time_fn(runner.end_to_end, args.runs, args.warmup, sync).as_ms()
-            if args.batch != 1:
-                result["torchvision_note"] = "torchvision figures are for batch 1"
-            result["torchvision"] = dict(
-                name=peer.name, notes=peer.notes, params=sum(p.numel() for p in runner.model.parameters()),
-                model_only=tv_model, end_to_end=tv_e2e,
-                ratio_model_only=round(result["model_only"]["median"] / tv_model["median"], 4),
-                ratio_end_to_end=round(result["end_to_end"]["median"] / tv_e2e["median"], 4),
-            )
+        result["torchvision"] = None
+    if peer is not None:
+        tv_model, tv_e2e = timings["tv_model_only"], timings["tv_end_to_end"]
+        if args.batch != 1:
+            result["torchvision_note"] = "torchvision figures are for batch 1"
+        result["torchvision"] = dict(
+            name=peer.name, notes=peer.notes, params=tv_params, model_only=tv_model, end_to_end=tv_e2e,
+            ratio_model_only=round(result["model_only"]["median"] / tv_model["median"], 4),
+            ratio_end_to_end=round(result["end_to_end"]["median"] / tv_e2e["median"], 4),
+        )
     if onnx_model is not None:
         result["onnxruntime"] = time_onnxruntime(onnx_model, padded, args.batch, args.threads, args.runs,
                                                  args.warmup).as_ms()

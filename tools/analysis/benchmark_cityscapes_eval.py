@@ -22,6 +22,7 @@ import time
 
 import cv2
 import numpy as np
+from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -32,7 +33,8 @@ KEYS = ("averageScoreClasses", "averageScoreInstClasses", "averageScoreCategorie
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location("eval_cityscapes_tool", os.path.join(ROOT, "tools", "eval_cityscapes.py"))
+    path = os.path.join(ROOT, "tools", "eval_cityscapes.py")
+    spec = importlib.util.spec_from_file_location("eval_cityscapes_tool", path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod  # worker processes unpickle its functions by module name
     spec.loader.exec_module(mod)
@@ -58,11 +60,13 @@ def write_pairs(out_dir: str, n: int, seed: int = 0, crowd: bool = True) -> tupl
         stem = f"{city}_{i:06d}_000019"
         os.makedirs(os.path.join(out_dir, "gt", city), exist_ok=True)
         os.makedirs(os.path.join(out_dir, "pred", city), exist_ok=True)
+        # written with Pillow, as cityscapesscripts' json2labelImg / json2instanceImg write the real ground truth
+        # (labelIds 8-bit, instanceIds 16-bit) and as most tools write predictions
         gt = os.path.join(out_dir, "gt", city, f"{stem}_gtFine_labelIds.png")
-        cv2.imwrite(gt, label)
-        cv2.imwrite(gt.replace("labelIds", "instanceIds"), inst)
+        Image.fromarray(label).save(gt)
+        Image.fromarray(inst.astype(np.uint16)).save(gt.replace("labelIds", "instanceIds"))
         p = os.path.join(out_dir, "pred", city, f"{stem}_pred_labelIds.png")
-        cv2.imwrite(p, pred)
+        Image.fromarray(pred).save(p)
         preds.append(p)
         gts.append(gt)
         n_inst += len(np.unique(inst[inst > 1000]))

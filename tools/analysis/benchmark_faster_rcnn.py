@@ -1,14 +1,22 @@
-"""CPU latency of our FPN-form Faster R-CNN against torchvision's ``fasterrcnn_mobilenet_v3_large_320_fpn``.
+"""CPU latency of our FPN-form Faster R-CNN against torchvision's ``fasterrcnn_mobilenet_v3_large_320_fpn``, and
+the complexity table of every ``configs/faster_rcnn_*.py``.
 
     OMP_NUM_THREADS=1 python tools/analysis/benchmark_faster_rcnn.py --iters 20
+    OMP_NUM_THREADS=1 python tools/analysis/benchmark_faster_rcnn.py --madds [--num-classes 90]
 
-Both models get the same weights (torchvision's freshly initialised model, loaded into ours with
+``--madds``: params, and MAdds (papers' convention) of the image part (backbone [+ FPN] + RPN head, i.e.
+``mode="tensor"`` with no RoIs), of one RoI through the box head, and in total with the config's test-time proposal
+count (``rpn_post_nms_top_n_test``), at square inputs of the config's shorter side (the MobileNet paper's Table 13
+counts Faster R-CNN "300" / "600" this way: 25.2 B / 30.5 B for MobileNetV1 with 300 proposals).
+
+Latency: both models get the same weights (torchvision's freshly initialised model, loaded into ours with
 ``load_torchvision_detector``; the backbone's BN statistics are first calibrated on the test image and the score
-layers' weights spread, so that features are not all ~0 and ~100 boxes go through the whole postprocess) and the same image, already at the resized size (shorter side 320 by default), so
-torchvision's internal resize is an identity and both run the same network on the same padded batch.
-Timed end to end, batch 1, 1 thread, inference mode: torchvision = ``model([image])`` (normalise, resize, pad,
-network, postprocess to original pixels); ours = ``ImagePreprocessor`` (normalise, pad) + ``mode="predict"``
-(network, postprocess to original pixels). Reports the median of ``--iters`` runs after ``--warmup`` runs, the
+layers' weights spread, so that features are not all ~0 and ~100 boxes go through the whole postprocess) and the
+same image, already at the resized size (shorter side 320 by default), so torchvision's internal resize is an
+identity and both run the same network on the same padded batch. Timed end to end, batch 1, 1 thread, inference
+mode: torchvision = ``model([image])`` (normalise, resize, pad, network, postprocess to original pixels); ours =
+``ImagePreprocessor`` (normalise, pad) + ``mode="predict"`` (network, postprocess to original pixels). Reports the
+median of ``--iters`` runs after ``--warmup`` runs, the
 number of detections of each (they must agree), and ours / torchvision. On a shared machine, run it more than once.
 """
 from __future__ import annotations
@@ -76,6 +84,31 @@ def build_pair(config: str, short: int, long: int, seed: int = 0):
     return ours, tv, image
 
 
+def madds_table(num_classes: int | None) -> None:
+    """Print the complexity of every configs/faster_rcnn_*.py (see the module docstring)."""
+    from mmengine.config import Config
+
+    from densenets.analysis import count_complexity
+    from densenets.registry import MODELS
+
+    root = Path(__file__).resolve().parents[2]
+    print("| config | params | input | image MAdds | per-RoI MAdds | RoIs | total MAdds |")
+    print("|---|---|---|---|---|---|---|")
+    for path in sorted((root / "configs").glob("faster_rcnn_*.py")):
+        cfg = Config.fromfile(path)
+        model_cfg = dict(cfg.model, tensor_num_rois=0)
+        if num_classes is not None:
+            model_cfg["num_classes"] = num_classes
+        model = MODELS.build(model_cfg)
+        side = cfg.test_dataloader.dataset.pipeline[1].transforms[0].short
+        image = count_complexity(model, (side, side))
+        model.tensor_num_rois = 2
+        per_roi = (count_complexity(model, (side, side)).madds - image.madds) // 2
+        rois = cfg.model.rpn_post_nms_top_n_test
+        print(f"| {path.stem} | {image.params / 1e6:.2f}M | {side}x{side} | {image.madds / 1e9:.3f}B | "
+              f"{per_roi / 1e6:.1f}M | {rois} | {(image.madds + rois * per_roi) / 1e9:.2f}B |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default=DEFAULT_CONFIG)
@@ -84,8 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--madds", action="store_true", help="print the complexity table of the configs instead")
+    parser.add_argument("--num-classes", type=int, help="with --madds: override num_classes (90 = TF's label map)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.madds:
+        madds_table(args.num_classes)
+        return 0
 
     ours, tv, image = build_pair(args.config, args.short, args.long)
     h, w = image.shape[-2:]

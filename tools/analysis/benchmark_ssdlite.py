@@ -15,6 +15,7 @@ reduced tail when ``weights_backbone=None``). Figures are medians over ``--runs`
 candidates interleaved round-robin; ratios are ours / torchvision (< 1: ours is faster).
 
     OMP_NUM_THREADS=1 python tools/analysis/benchmark_ssdlite.py [--runs 50] [--warmup 10] [--skip-train]
+    OMP_NUM_THREADS=1 python tools/analysis/benchmark_ssdlite.py --complexity   # params / MAdds vs Table 6
 """
 from __future__ import annotations
 
@@ -127,6 +128,34 @@ def bench_train(runs: int, warmup: int, batch: int) -> dict[str, float]:
     return median_times(fns, runs, warmup)
 
 
+# MobileNetV3 paper Table 6: row -> (backbone options, params, MAdds)
+TABLE6 = {
+    "V1": (dict(name="mobilenet_v1"), 5.1e6, 1.3e9),
+    "V2": (dict(name="mobilenet_v2"), 4.3e6, 0.80e9),
+    "V3-Large": (dict(name="mobilenet_v3_large"), 4.97e6, 0.62e9),
+    "V3-Large RF2": (dict(name="mobilenet_v3_large", reduced_tail="detection"), 3.22e6, 0.51e9),
+    "V2 0.35": (dict(name="mobilenet_v2", width_mult=0.35), 0.93e6, 0.16e9),
+    "V2 0.5": (dict(name="mobilenet_v2", width_mult=0.5), 1.54e6, 0.27e9),
+    "V3-Small": (dict(name="mobilenet_v3_small"), 2.49e6, 0.21e9),
+    "V3-Small RF2": (dict(name="mobilenet_v3_small", reduced_tail="detection"), 1.77e6, 0.16e9),
+}
+
+
+def print_complexity() -> None:
+    """Params and MAdds at 320x320 with 90 classes (TF's label map) next to Table 6."""
+    from densenets.analysis import count_complexity
+
+    print("SSDLite 320x320, 90 classes: ours vs MobileNetV3 Table 6")
+    for row, (backbone, params, madds) in TABLE6.items():
+        c = count_complexity(SSDLite(backbone=dict(backbone), num_classes=90), (SIZE, SIZE))
+        print(f"  {row:13s} params {c.params / 1e6:6.3f}M vs {params / 1e6:.2f}M ({c.params / params - 1:+6.1%})"
+              f"  MAdds {c.madds / 1e9:6.3f}B vs {madds / 1e9:.2f}B ({c.madds / madds - 1:+6.1%})")
+    shufflenets = (("ShuffleNetV1 g3", dict(name="shufflenet_v1", groups=3)), ("ShuffleNetV2 1x", dict(name="shufflenet_v2")))
+    for row, backbone in shufflenets:
+        c = count_complexity(SSDLite(backbone=backbone, num_classes=90), (SIZE, SIZE))
+        print(f"  {row:13s} params {c.params / 1e6:6.3f}M  MAdds {c.madds / 1e9:6.3f}B  (not in Table 6)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50, help="timed runs per measurement (median reported)")
@@ -137,7 +166,13 @@ def main() -> None:
     parser.add_argument("--train-runs", type=int, default=None, help="timed training steps (default: --runs // 2)")
     parser.add_argument("--skip-train", action="store_true")
     parser.add_argument("--skip-infer", action="store_true")
+    parser.add_argument("--complexity", action="store_true", help="only print params / MAdds against Table 6")
     args = parser.parse_args()
+
+    if args.complexity:
+        torch.set_num_threads(args.threads)
+        print_complexity()
+        return
 
     if not args.skip_infer:
         torch.set_num_threads(args.threads)

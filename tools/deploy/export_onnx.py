@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-from densenets.apis import build_model, load_config, load_model_weights
+from densenets.apis import CheckpointMismatchError, build_model, load_config, load_model_weights
 from densenets.deploy import export_onnx, run_onnxruntime
 from densenets.deploy.onnx_export import unmatched_detections
 
@@ -71,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config, args.cfg_options)
     model = build_model(cfg)
     if args.checkpoint.lower() != "none":
-        load_model_weights(model, args.checkpoint)
+        try:
+            load_model_weights(model, args.checkpoint)
+        except (CheckpointMismatchError, FileNotFoundError, RuntimeError) as err:
+            print(f"error: {err}\n(config: {args.config}; nothing was exported)", file=sys.stderr)
+            return 2
     shape = tuple(args.shape) if args.shape else default_shape(cfg)
     wrapper, names = export_onnx(model, args.out, shape, args.batch, args.dynamic_batch, args.with_nms,
                                  args.with_argmax, args.opset)

@@ -21,8 +21,8 @@ optim_wrapper = dict(
 )
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.13333 / 0.4, by_epoch=False, begin=0, end=warmup_iters),
-    dict(type='CosineAnnealingLR', T_max=max_iters - warmup_iters, eta_min=0.0, by_epoch=False,
-         begin=warmup_iters, end=max_iters),
+    # T_max defaults to end - begin
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=False, begin=warmup_iters, end=max_iters),
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=256)
 

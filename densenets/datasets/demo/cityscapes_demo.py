@@ -74,6 +74,17 @@ class _Canvas:
         draw(m)
         return m.astype(bool)
 
+    def rect(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        return self.shape_mask(lambda m: cv2.rectangle(m, (int(x0), int(y0)), (int(x1), int(y1)), 1, -1))
+
+    def circle(self, cx: float, cy: float, r: float) -> np.ndarray:
+        return self.shape_mask(lambda m: cv2.circle(m, (int(cx), int(cy)), max(1, int(r)), 1, -1))
+
+    def ellipse(self, cx: float, cy: float, ax: float, ay: float, start: int = 0, end: int = 360,
+                thickness: int = -1) -> np.ndarray:
+        axes = (max(1, int(ax)), max(1, int(ay)))
+        return self.shape_mask(lambda m: cv2.ellipse(m, (int(cx), int(cy)), axes, 0, start, end, 1, thickness))
+
 
 def _pts(*xy: Sequence[float]) -> np.ndarray:
     return np.array([[int(round(x)), int(round(y))] for x, y in xy], np.int32)
@@ -96,7 +107,7 @@ def draw_street_scene(rng: np.random.Generator, h: int = 256, w: int = 512, cars
     while x < w:
         bw = rng.uniform(0.08, 0.25) * w
         top = horizon - rng.uniform(0.1, 0.42) * h
-        m = c.shape_mask(lambda m: cv2.rectangle(m, (int(x), int(top)), (int(x + bw), horizon + h // 10), 1, -1))
+        m = c.rect(x, top, x + bw, horizon + h // 10)
         col = c.colour("building", 30)
         c.paint(m, "building", col, texture=10.0)
         win = m & ((yy - int(top)) % 14 < 6) & ((xx - int(x)) % 12 < 5) & (yy > top + 4)
@@ -106,13 +117,13 @@ def draw_street_scene(rng: np.random.Generator, h: int = 256, w: int = 512, cars
     for _ in range(rng.integers(1, 5)):
         cx, cy = rng.uniform(0, w), horizon - rng.uniform(0, 0.15) * h
         r = rng.uniform(0.05, 0.14) * h
-        m = c.shape_mask(lambda m: cv2.ellipse(m, (int(cx), int(cy)), (int(r * 1.4), int(r)), 0, 0, 360, 1, -1))
+        m = c.ellipse(cx, cy, r * 1.4, r)
         c.paint(m, "vegetation", texture=22.0)
     # wall or fence segment now and then
     if rng.random() < 0.5:
         name = "wall" if rng.random() < 0.5 else "fence"
         x0 = rng.uniform(0, 0.6) * w
-        m = c.shape_mask(lambda m: cv2.rectangle(m, (int(x0), horizon - h // 14), (int(x0 + w * 0.3), horizon + 2), 1, -1))
+        m = c.rect(x0, horizon - h // 14, x0 + w * 0.3, horizon + 2)
         c.paint(m, name)
         if name == "fence":
             bars = m & ((xx % 6) < 2)
@@ -139,24 +150,24 @@ def draw_street_scene(rng: np.random.Generator, h: int = 256, w: int = 512, cars
         base = horizon + rng.uniform(0.05, 0.3) * h
         ph = (base - horizon) * 2.2 + 0.1 * h
         pw = max(1.0, ph * 0.03)
-        m = c.shape_mask(lambda m: cv2.rectangle(m, (int(px), int(base - ph)), (int(px + pw), int(base)), 1, -1))
+        m = c.rect(px, base - ph, px + pw, base)
         c.paint(m, "pole", texture=5.0)
         s = max(3.0, ph * 0.12)
         top = base - ph
         if rng.random() < 0.5:
-            m = c.shape_mask(lambda m: cv2.circle(m, (int(px + pw / 2), int(top)), int(s), 1, -1))
+            m = c.circle(px + pw / 2, top, s)
             c.paint(m, "traffic sign", texture=6.0)
         else:
-            m = c.shape_mask(lambda m: cv2.rectangle(m, (int(px - s / 3), int(top)), (int(px + pw + s / 3), int(top + 2 * s)), 1, -1))
+            m = c.rect(px - s / 3, top, px + pw + s / 3, top + 2 * s)
             c.paint(m, "traffic light", texture=4.0)
     # cars on the road, far to near (perspective size), each an instance
     for y in np.sort(rng.uniform(horizon + 0.05 * h, h * 0.95, rng.integers(*cars))):
         t = (y - horizon) / max(h - horizon, 1)
         cw, ch = w * (0.06 + 0.3 * t), h * (0.04 + 0.22 * t)
         cx = vx + rng.uniform(-0.9, 0.9) * half_bottom * t
-        body = c.shape_mask(lambda m: cv2.rectangle(m, (int(cx - cw / 2), int(y - ch * 0.6)), (int(cx + cw / 2), int(y)), 1, -1))
-        roof = c.shape_mask(lambda m: cv2.rectangle(m, (int(cx - cw / 3), int(y - ch)), (int(cx + cw / 3), int(y - ch * 0.55)), 1, -1))
-        wheels = c.shape_mask(lambda m: [cv2.circle(m, (int(cx + s * cw / 3), int(y)), max(1, int(ch / 6)), 1, -1) for s in (-1, 1)])
+        body = c.rect(cx - cw / 2, y - ch * 0.6, cx + cw / 2, y)
+        roof = c.rect(cx - cw / 3, y - ch, cx + cw / 3, y - ch * 0.55)
+        wheels = c.circle(cx - cw / 3, y, ch / 6) | c.circle(cx + cw / 3, y, ch / 6)
         col = c.colour("car", 60)
         c.paint(body | roof | wheels, "car", col, texture=6.0, instance=True)
         c.img[roof & ~body] = col * 0.4 + 30
@@ -168,15 +179,15 @@ def draw_street_scene(rng: np.random.Generator, h: int = 256, w: int = 512, cars
         pw, ph = w * (0.012 + 0.03 * t), h * (0.08 + 0.3 * t)
         side = rng.choice([-1, 1])
         px = vx + side * (half_bottom * t + rng.uniform(0.02, 0.12) * w)
-        body = c.shape_mask(lambda m: cv2.rectangle(m, (int(px - pw / 2), int(y - ph * 0.8)), (int(px + pw / 2), int(y)), 1, -1))
-        head = c.shape_mask(lambda m: cv2.circle(m, (int(px), int(y - ph * 0.88)), max(1, int(pw * 0.6)), 1, -1))
+        body = c.rect(px - pw / 2, y - ph * 0.8, px + pw / 2, y)
+        head = c.circle(px, y - ph * 0.88, pw * 0.6)
         c.paint(body | head, "person", c.colour("person", 50), texture=8.0, instance=True)
         c.img[head] = (200, 160, 130)
         if rng.random() < 0.2:
-            bike = c.shape_mask(lambda m: cv2.ellipse(m, (int(px), int(y)), (int(pw * 1.6), max(1, int(ph * 0.12))), 0, 0, 360, 1, 2))
+            bike = c.ellipse(px, y, pw * 1.6, ph * 0.12, thickness=2)
             c.paint(bike & ~body, "bicycle", texture=3.0, instance=True)
     # ego-vehicle bonnet and out-of-roi border, both ignored by the evaluation
-    bonnet = c.shape_mask(lambda m: cv2.ellipse(m, (w // 2, h + int(h * 0.02)), (int(w * 0.6), int(h * rng.uniform(0.06, 0.12))), 0, 180, 360, 1, -1))
+    bonnet = c.ellipse(w // 2, h + int(h * 0.02), w * 0.6, h * rng.uniform(0.06, 0.12), 180, 360)
     c.paint(bonnet, "ego vehicle", texture=3.0)
     border = np.zeros((h, w), bool)
     border[:2], border[-2:], border[:, :2], border[:, -2:] = True, True, True, True

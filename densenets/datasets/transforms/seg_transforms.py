@@ -18,7 +18,6 @@ from typing import Any, Sequence
 
 import albumentations as A
 import cv2
-import numpy as np
 import torch
 
 from ...registry import TRANSFORMS

@@ -13,6 +13,9 @@ placement follows TF DeepLab ``model.py`` (``extract_features`` with ``aspp_with
 The pooling is global: TF DeepLab's MobileNetV2 Cityscapes runs set no ``image_pooling_crop_size``, so the pooling
 kernel is the whole (training or evaluation) crop's feature map. No decoder: the logits stay at the feature map's
 output stride (16) and are upsampled to the image by the segmentor.
+
+As in TF, the image-pooling branch has a BatchNorm on a 1x1 map: training needs at least 2 images per device
+(PyTorch refuses batch statistics of a single value per channel).
 """
 from __future__ import annotations
 

@@ -29,7 +29,9 @@ class FPN(nn.Module):
         self.in_specs = OrderedDict(in_specs)
         self.out_channels = out_channels
         self.fpn = FeaturePyramidNetwork(
-            [s.channels for s in in_specs.values()], out_channels, extra_blocks=LastLevelMaxPool() if extra_pool else None
+            [s.channels for s in in_specs.values()],
+            out_channels,
+            extra_blocks=LastLevelMaxPool() if extra_pool else None,
         )
         self.extra_pool = extra_pool
 

@@ -42,9 +42,10 @@ class EncoderDecoder(BaseModel):
             by the segmentor from ``in_taps``.
         decode_head: ``dict(type='LRASPPHead'|'RASPPHead', num_classes=..., channels=F, ...)``; the remaining keys
             go to the head's constructor, the FeatureSpec arguments come from the backbone's ``output_shape()``.
-        in_taps: which backbone tap feeds each head input, e.g. ``dict(high='C5', low='OS8')``; ``high='block17.out'``
-            for the V2* form of the MobileNetV2 paper. Defaults: ``high='C5'``, ``low='OS8'`` (only the inputs the
-            head reads are used).
+        in_taps: which backbone tap feeds each head input, e.g. ``dict(high='C5', low='OS8')``;
+            ``high='block17.out'`` (alias ``C5_pre``) for the V2* form of the MobileNetV2 paper. Defaults:
+            ``high='C5'``, ``low='OS8'`` (only the inputs the head reads are used). Units after the last tap read are
+            not built (the V2* head leaves the 1280 conv unused).
         data_preprocessor: config or module; default TF DeepLab's [-1, 1] scaling (:data:`TF_MOBILENET_PREPROCESSOR`).
         ignore_index: label excluded from the loss (Cityscapes: 255).
         class_weight: optional per-class weights of the cross-entropy (TF DeepLab ``label_weights``).
@@ -150,9 +151,11 @@ class EncoderDecoder(BaseModel):
         valid = target != self.ignore_index
         bad = valid & ((target < 0) | (target >= self.num_classes))
         if bool(bad.any()):
-            labels = sorted(torch.unique(target[bad]).tolist())
+            i = int(bad.flatten(1).any(1).nonzero()[0])
+            labels = sorted(torch.unique(target[i][bad[i]]).tolist())
             raise ValueError(
-                f"gt_sem_seg holds labels {labels} outside 0..{self.num_classes - 1} (ignore_index {self.ignore_index})"
+                f"{data_samples[i].get('img_path', '<image>')}: gt_sem_seg holds labels {labels} outside "
+                f"0..{self.num_classes - 1} (ignore_index {self.ignore_index}); are these labelIds instead of trainIds?"
             )
         if bool(valid.any()):
             loss = F.cross_entropy(logits, target, weight=self.class_weight, ignore_index=self.ignore_index)

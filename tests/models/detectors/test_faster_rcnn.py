@@ -147,3 +147,36 @@ def test_tensor_mode_counts_a_fixed_number_of_rois():
     predictor = 256 * 4 + 256 * 16
     assert c20.madds - c10.madds == 10 * (dw12 + pw12 + dw13 + pw13 + predictor)
     assert c10.params == c20.params == sum(p.numel() for p in model.parameters())
+
+
+def test_mobilenet_v1_c4_matches_mobilenet_paper_table_13():
+    """MobileNet paper Table 13, Faster R-CNN 300 with MobileNet: 25.2 B MAdds, 6.1 M params (COCO, 300 proposals)."""
+    from pathlib import Path
+
+    from mmengine.config import Config
+
+    from densenets.registry import MODELS
+
+    cfg = Config.fromfile(Path(__file__).resolve().parents[3] / "configs/faster_rcnn_mobilenet_v1_300.py")
+    model = MODELS.build(dict(cfg.model, num_classes=90, tensor_num_rois=0))  # TF's COCO label map: 90 ids
+    image = count_complexity(model, (300, 300))
+    model.tensor_num_rois = 2
+    per_roi = (count_complexity(model, (300, 300)).madds - image.madds) // 2
+    assert cfg.model.rpn_post_nms_top_n_test == 300
+    assert round((image.madds + 300 * per_roi) / 1e9, 1) == 25.2
+    assert round(image.params / 1e6, 1) == 6.1
+
+
+def test_fpn_declares_what_it_returns():
+    from densenets.models.necks.fpn import FPN
+
+    backbone = build_backbone("mobilenet_v3_small", out_taps=("C4", "C5")).eval()
+    neck = FPN(backbone.output_shape(), out_channels=32)
+    with torch.no_grad():
+        out = neck(backbone(torch.zeros(1, 3, 96, 160)))
+    specs = neck.output_shape()
+    assert list(out) == list(specs) == ["C4", "C5", "pool"]
+    for name, spec in specs.items():
+        assert tuple(out[name].shape[1:]) == (spec.channels, *spec.spatial(96, 160)), name
+    with pytest.raises(ValueError, match="fine to coarse"):
+        FPN(dict(reversed(list(backbone.output_shape().items()))))

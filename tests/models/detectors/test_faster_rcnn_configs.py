@@ -29,9 +29,10 @@ SIZES = {"600": (600, 1000), "300": (300, 500), "mbv3_large_fpn": (800, 1333), "
 
 def test_all_configs_are_listed():
     names = {p.stem for p in CONFIGS}
-    assert {"faster_rcnn_shufflenet_v1_2x_g3_600", "faster_rcnn_shufflenet_v1_1x_g3_600", "faster_rcnn_mobilenet_v1_600",
-            "faster_rcnn_shufflenet_v1_2x_g3_300", "faster_rcnn_shufflenet_v1_1x_g3_300", "faster_rcnn_mobilenet_v1_300",
-            "faster_rcnn_mbv3_large_fpn", "faster_rcnn_mbv3_large_320_fpn", "faster_rcnn_shufflenet_v2_x1_600"} <= names
+    expected = {f"faster_rcnn_{n}" for n in (
+        "shufflenet_v1_2x_g3_600", "shufflenet_v1_1x_g3_600", "mobilenet_v1_600", "shufflenet_v1_2x_g3_300",
+        "shufflenet_v1_1x_g3_300", "mobilenet_v1_300", "mbv3_large_fpn", "mbv3_large_320_fpn", "shufflenet_v2_x1_600")}
+    assert expected <= names
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
@@ -76,6 +77,7 @@ def test_config_trains_one_step_and_predicts(names, model_cfg):
     for p, s in zip(preds, samples):
         assert len(p["pred_boxes"]) > 0 and p["pred_boxes"].dtype == torch.float32
         oh, ow = s["ori_shape"]
-        assert (p["pred_boxes"] >= 0).all() and (p["pred_boxes"][:, 2] <= ow).all() and (p["pred_boxes"][:, 3] <= oh).all()
+        boxes = p["pred_boxes"]
+        assert (boxes >= 0).all() and (boxes[:, 2] <= ow).all() and (boxes[:, 3] <= oh).all()
         assert p["pred_labels"].min() >= 0 and p["pred_labels"].max() < 3
     assert preds[0]["pred_boxes"][:, 2].max() > 200  # mapped back to the 400 x 320 original

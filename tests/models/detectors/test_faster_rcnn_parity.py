@@ -7,6 +7,7 @@ import torch
 from torch import nn
 from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_320_fpn
 
+from densenets.analysis import count_complexity
 from densenets.models.detectors.faster_rcnn import FasterRCNN, load_torchvision_detector
 
 TV_NUM_PARAMS = 19_386_354  # torchvision's weights meta: counted with the backbone's BN frozen (buffers, not params)
@@ -25,7 +26,8 @@ def test_parameter_count_matches_torchvision():
     tv = fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None)
     total = sum(p.numel() for p in model.parameters())
     assert total == sum(p.numel() for p in tv.parameters())  # both with trainable BN: 19,410,754
-    backbone_bn = sum(p.numel() for m in model.backbone.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters())
+    backbone_bn = sum(p.numel() for m in model.backbone.modules() if isinstance(m, nn.BatchNorm2d)
+                      for p in m.parameters())
     assert total - backbone_bn == TV_NUM_PARAMS
     # the paper's C4 (bneck-13 expansion, 672 ch, OS 16) as the FPN's fine level would be a different model
     c4 = FasterRCNN(dict(name="mobilenet_v3_large"), num_classes=90, neck="fpn", roi_head="two_mlp")
@@ -80,3 +82,10 @@ def test_torchvision_loader_rejects_other_checkpoints(tmp_path):
     torch.save({"rpn.head.conv.0.0.weight": torch.zeros(1)}, path)
     with pytest.raises(ValueError, match="bad.pth"):
         load_torchvision_detector(_ours(), str(path))
+
+
+def test_image_madds_match_torchvision_ops_figure():
+    """torchvision's weights meta gives 0.719 GFLOPS for the 320 model: the network up to the RPN outputs at
+    320 x 320 (the box head is not counted there); in tensor mode with no RoIs we count exactly that."""
+    model = _ours(tensor_num_rois=0)
+    assert round(count_complexity(model, (320, 320)).madds / 1e9, 3) == 0.719

@@ -108,3 +108,20 @@ def test_optimize_for_inference_keeps_predictions(small_model: SSDLite):
     assert torch.allclose(got[0], expected[0], atol=1e-4) and torch.allclose(got[1], expected[1], atol=1e-4)
     with pytest.raises(RuntimeError, match="optimised for inference"):
         model(**_batch(model), mode="loss")
+
+
+def test_backbone_weights_survive_init(tmp_path: Path):
+    """``backbone=dict(weights=...)`` (a torchvision checkpoint) is kept; only the neck and head are initialised."""
+    from torchvision.models import mobilenet_v3_small
+
+    torch.manual_seed(0)
+    path = tmp_path / "mbv3_small.pth"
+    reference = mobilenet_v3_small()
+    torch.save(reference.state_dict(), path)
+    model = SSDLite(backbone=dict(name="mobilenet_v3_small", weights=str(path)), num_classes=3)
+    model.init_weights()  # the Runner calls it again before training
+    ours = {tuple(p.shape): p for p in model.backbone.parameters() if p.dim() == 4}
+    stem = reference.features[0][0].weight
+    assert torch.equal(ours[tuple(stem.shape)], stem)
+    head_conv = model.head.cls_preds[0][-1]
+    assert torch.all(head_conv.bias == -4.6) and 0.02 < float(head_conv.weight.detach().std()) < 0.04  # N(0, 0.03) init

@@ -76,6 +76,19 @@ def test_pool_at_full_cityscapes_resolution() -> None:
     assert out.shape == (1, 3, 128, 256)
 
 
+@pytest.mark.parametrize("size", [(64, 128), (49, 49), (50, 60), (30, 128), (7, 9)])
+def test_pool_equals_avg_pool2d_valid_windows(size: tuple[int, int]) -> None:
+    head = _head()
+    x = torch.randn(2, 8, *size, requires_grad=True)
+    kernel = (min(49, size[0]), min(49, size[1]))
+    expected = F.avg_pool2d(x, kernel, (4, 5))
+    got = head.pool(x)
+    torch.testing.assert_close(got, expected)
+    (g1,) = torch.autograd.grad(got.sum(), x)
+    (g2,) = torch.autograd.grad(expected.sum(), x)
+    torch.testing.assert_close(g1, g2)
+
+
 def test_global_pool_mode_and_gate_resize() -> None:
     head = _head(pool_kernel=None)
     x = torch.randn(2, 8, 64, 128)

@@ -13,6 +13,7 @@ from densenets.registry import MODELS
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIGS = sorted(p.name for p in (ROOT / "configs").glob("*cityscapes*.py"))
+DEMO = "demo/lraspp_mbv3_large_demo.py"
 
 
 def build_model(name: str) -> EncoderDecoder:
@@ -25,7 +26,7 @@ def test_every_table_row_has_a_config() -> None:
     assert len(CONFIGS) == 13, CONFIGS  # Table 7 rows 1-11 + the two OS-32 rows of Table 8
 
 
-@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("name", CONFIGS + [DEMO])
 def test_config_trains_one_step_and_predicts(name: str, seg_batch) -> None:
     torch.manual_seed(0)
     model = build_model(name)
@@ -46,3 +47,12 @@ def test_config_trains_one_step_and_predicts(name: str, seg_batch) -> None:
     preds = model.test_step(seg_batch(n=2, h=97, w=129, num_classes=19, seed=1))
     assert [tuple(p["pred_sem_seg"].shape) for p in preds] == [(97, 129), (94, 124)]
     assert all(int(p["pred_sem_seg"].max()) < 19 for p in preds)
+
+
+def test_demo_config_is_the_row_8_network_with_a_crop_sized_gate() -> None:
+    demo, row8 = build_model(DEMO), build_model("lraspp_mbv3_large_cityscapes.py")
+    assert sum(p.numel() for p in demo.parameters()) == sum(p.numel() for p in row8.parameters())
+    cfg = Config.fromfile(str(ROOT / "configs" / DEMO))
+    crop = cfg.train_pipeline[1]["crop_size"]
+    assert demo.decode_head.pool_kernel == ((crop[0] - 1) // 16 + 1, (crop[1] - 1) // 16 + 1)  # TF: crop / OS
+    assert cfg.val_evaluator["type"] == "CityscapesMetric"

@@ -91,7 +91,7 @@ def test_bad_labels_are_reported(tiny_backbone, seg_batch) -> None:
     model = _model(tiny_backbone)
     data = model.data_preprocessor(seg_batch(), training=True)
     data["data_samples"][0]["gt_sem_seg"][-1, -1] = 7
-    with pytest.raises(ValueError, match=r"labels \[7\] outside 0..4"):
+    with pytest.raises(ValueError, match=r"img0.png: gt_sem_seg holds labels \[7\] outside 0..4"):
         model(data["inputs"], data["data_samples"], mode="loss")
     data["data_samples"][0]["gt_sem_seg"] = data["data_samples"][0]["gt_sem_seg"][:-2]
     with pytest.raises(ValueError, match="label maps must match"):
@@ -126,3 +126,20 @@ def test_config_errors(tiny_backbone) -> None:
         EncoderDecoder(dict(name="mobilenet_v3_small", out_taps=("C5",)), dict(type="LRASPPHead", num_classes=3))
     with pytest.raises(KeyError, match="no tap 'block99'"):
         _model(tiny_backbone, in_taps=dict(high="block99"))
+
+
+def test_half_resolution_inference_keeps_full_resolution_labels(tiny_backbone, seg_batch) -> None:
+    """The "h" columns of Table 7: the image is resized to half size, labels stay at full size for the metric."""
+    model = _model(tiny_backbone).eval()
+    batch = seg_batch(n=2, h=40, w=64)
+    for img_i, s in zip(batch["inputs"], batch["data_samples"]):
+        full = s["gt_sem_seg"]
+        s["ori_shape"] = tuple(full.shape)
+        s["img_shape"] = (img_i.shape[1] // 2, img_i.shape[2] // 2)
+    batch["inputs"] = [img[:, ::2, ::2].contiguous() for img in batch["inputs"]]  # a stand-in resize
+    labels = [s["gt_sem_seg"].clone() for s in batch["data_samples"]]
+    data = model.data_preprocessor(batch, training=False)
+    for s, label in zip(data["data_samples"], labels):
+        torch.testing.assert_close(s["gt_sem_seg"], label)  # not padded or cropped to the half-size batch
+    out = model(data["inputs"], data["data_samples"], mode="predict")
+    assert [tuple(o["pred_sem_seg"].shape) for o in out] == [tuple(label.shape) for label in labels]

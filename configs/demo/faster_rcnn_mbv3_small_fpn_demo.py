@@ -1,24 +1,26 @@
-# CPU demo: the papers' C4-form Faster R-CNN on MobileNetV3-Small, trained from scratch on the synthetic COCO-format
-# shapes set (python tools/make_demo_data.py coco --out data/demo_coco) with shorter side 256:
-#   OMP_NUM_THREADS=2 python tools/train.py configs/demo/faster_rcnn_demo.py
-# RPN + 14x14 RoIAlign on C4 (bneck-9 expansion, OS 16); the rest of the backbone (bneck 9-11 + final conv) runs on
-# each RoI. Anchors are halved (16..128 px) for the small images and objects (17-163 px); fewer proposals and sampled
-# RoIs than the COCO configs keep a CPU step short.
+# CPU demo: the FPN-form Faster R-CNN (torchvision's mobile layout) on MobileNetV3-Small, trained from scratch on the
+# synthetic COCO-format shapes set (python tools/make_demo_data.py coco --out data/demo_coco), shorter side 256:
+#   OMP_NUM_THREADS=2 python tools/train.py configs/demo/faster_rcnn_mbv3_small_fpn_demo.py
+# Chosen over the papers' C4 form for the demo: there the backbone tail runs on every 14x14 RoI, and depthwise-conv
+# backward passes on hundreds of RoIs make a CPU step ~2.5x slower. Here: FPN (64 ch) over C4 (bneck-9 expansion,
+# OS 16) and C5 (OS 32) + a pooled level, 7x7 RoIAlign, a 256-wide TwoMLPHead; anchors halved (16..256 px) for the
+# small images and objects (17-163 px).
 _base_ = [
-    '../_base_/models/faster_rcnn_c4.py',
+    '../_base_/models/faster_rcnn_mbv3_fpn.py',
     '../_base_/datasets/demo_coco.py',
     '../_base_/default_runtime.py',
 ]
 
 model = dict(
-    backbone=dict(name='mobilenet_v3_small'),
+    backbone=dict(name='mobilenet_v3_small', bn_eps=1e-3, bn_momentum=0.01),
     num_classes=6,  # demo_num_classes of the dataset config
-    anchor_sizes=(16, 32, 64, 128),
-    rpn_pre_nms_top_n_train=2000,
-    rpn_pre_nms_top_n_test=1000,
-    rpn_post_nms_top_n_train=128,
+    fpn_taps=('C4', 'C5'),
+    fpn_channels=64,
+    representation_size=256,
+    anchor_sizes=(16, 32, 64, 128, 256),
+    rpn_post_nms_top_n_train=256,
     rpn_post_nms_top_n_test=100,
-    box_batch_size_per_image=16,
+    box_batch_size_per_image=64,
 )
 
 short, max_long = 256, 427
@@ -56,5 +58,5 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=30),
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0, by_epoch=True, begin=0, end=max_epochs),
 ]
-default_hooks = dict(logger=dict(type='LoggerHook', interval=10))
+default_hooks = dict(logger=dict(type='LoggerHook', interval=16))
 log_processor = dict(by_epoch=True)

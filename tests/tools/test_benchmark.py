@@ -1,0 +1,173 @@
+"""The timing helper, torchvision peers, paper figures, tools/analysis/benchmark.py (--json, --compare-torchvision,
+--onnxruntime, --fused) and tools/analysis/model_zoo.py on one config — all on tiny inputs with few runs."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from densenets.analysis.bench_inputs import eval_image_shape
+from densenets.analysis.paper_figures import ALL, paper_figures
+from densenets.analysis.peers import PEERS, find_peer
+from densenets.analysis.timing import summarise, time_fn, time_interleaved
+from densenets.apis import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ROOT / "configs"
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+benchmark = _load("densenets_benchmark_cli", ROOT / "tools" / "analysis" / "benchmark.py")
+model_zoo = _load("densenets_model_zoo_cli", ROOT / "tools" / "analysis" / "model_zoo.py")
+
+
+def _json_last_line(text: str) -> dict:
+    return json.loads(text.strip().splitlines()[-1])
+
+
+# -- timing -------------------------------------------------------------------------------------------------------
+def test_summarise_statistics() -> None:
+    t = summarise([0.5, 0.1, 0.4, 0.2, 0.3])
+    assert (t.median, t.p25, t.p75, t.min, t.runs) == (0.3, 0.2, 0.4, 0.1, 5)
+    assert t.iqr == pytest.approx(0.2)
+    assert t.as_ms() == {"median": 300.0, "p25": 200.0, "p75": 400.0, "min": 100.0, "runs": 5}
+
+
+def test_time_fn_counts_warmup_and_runs_and_measures_time() -> None:
+    calls = []
+    t = time_fn(lambda: (calls.append(1), time.sleep(0.01)), runs=3, warmup=2)
+    assert len(calls) == 5 and t.runs == 3
+    assert 0.009 < t.min <= t.median < 0.5
+
+
+def test_time_fn_stops_after_max_seconds() -> None:
+    t = time_fn(lambda: time.sleep(0.02), runs=100, warmup=0, max_seconds=0.03)
+    assert t.runs == 2
+    with pytest.raises(ValueError, match="runs must be >= 1"):
+        time_fn(lambda: None, runs=0)
+
+
+def test_time_interleaved_alternates_the_candidates() -> None:
+    order: list[str] = []
+    fns = {"fast": lambda: order.append("fast"), "slow": lambda: (order.append("slow"), time.sleep(0.01))}
+    t = time_interleaved(fns, runs=3, warmup=1)
+    assert order == ["fast", "slow"] * 4
+    assert t["fast"].runs == t["slow"].runs == 3
+    assert t["fast"].median < 0.005 < t["slow"].min
+
+
+# -- peers and paper figures --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ("ssdlite_mbv3_large", "ssdlite320_mobilenet_v3_large"),
+        ("ssdlite_mbv3_large_full", None),  # torchvision builds the reduced tail without pretrained weights
+        ("ssdlite_mbv2", None),
+        ("faster_rcnn_mbv3_large_fpn", "fasterrcnn_mobilenet_v3_large_fpn"),
+        ("faster_rcnn_mbv3_large_320_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"),
+        ("faster_rcnn_mobilenet_v1_600", None),
+        ("lraspp_mbv3_large_cityscapes", "lraspp_mobilenet_v3_large"),
+        ("lraspp_mbv3_large_os32_cityscapes", None),
+        ("lraspp_mbv3_small_cityscapes", None),
+    ],
+)
+def test_peer_lookup(config: str, expected: str | None) -> None:
+    peer = find_peer(load_config(str(CONFIGS / f"{config}.py")))
+    assert (peer.name.split()[1].split("(")[0] if peer else None) == expected
+
+
+def test_every_peer_is_reachable_from_a_config() -> None:
+    found = {find_peer(load_config(str(p))) for p in CONFIGS.glob("*.py")}
+    assert set(PEERS.values()) <= found
+
+
+def test_paper_figures_name_existing_configs() -> None:
+    assert set(ALL) <= {p.stem for p in CONFIGS.glob("*.py")}
+    t6 = paper_figures("configs/ssdlite_mbv3_large.py")
+    assert (t6.metric, t6.latency_ms, t6.params_m, t6.madds_b) == (22.0, 119, 3.22, 0.51)
+    t7 = paper_figures("lraspp_mbv3_large_cityscapes")
+    assert (t7.metric, t7.madds_b, t7.latency_ms, t7.latency_half_ms) == (72.36, 9.74, 2470, 657)
+    assert paper_figures("ssdlite_shufflenet_v2_x1") is None
+
+
+def test_eval_image_shape_follows_the_test_resize() -> None:
+    shape = lambda name: eval_image_shape(load_config(str(CONFIGS / f"{name}.py")))  # noqa: E731
+    assert shape("ssdlite_mbv3_large") == (320, 320)
+    assert shape("faster_rcnn_mobilenet_v1_600") == (600, 800)  # a 480x640 photo, shorter side 600
+    assert shape("faster_rcnn_mbv3_large_320_fpn") == (320, 427)
+    assert shape("lraspp_mbv3_large_cityscapes") == (1024, 2048)  # full-resolution evaluation
+
+
+# -- benchmark.py -------------------------------------------------------------------------------------------------
+def test_benchmark_json_on_a_tiny_run(capsys) -> None:
+    rc = benchmark.main([str(CONFIGS / "ssdlite_mbv3_small.py"), "--shape", "64", "64", "--runs", "2",
+                         "--warmup", "1", "--json"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    r = _json_last_line(out)
+    assert r["shape"] == [64, 64] and r["task"] == "ssdlite" and r["threads"] == 1
+    for key in ("model_only", "end_to_end"):
+        t = r[key]
+        assert t["runs"] == 2 and 0 < t["min"] <= t["median"] and t["p25"] <= t["median"] <= t["p75"]
+    assert "ours model only" in out and "ours end to end" in out
+
+
+def test_benchmark_compares_with_torchvision_and_onnxruntime(capsys) -> None:
+    rc = benchmark.main([str(CONFIGS / "ssdlite_mbv3_large.py"), "--shape", "64", "64", "--runs", "2",
+                         "--warmup", "1", "--compare-torchvision", "--onnxruntime", "--fused", "--json"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    r = _json_last_line(out)
+    tv = r["torchvision"]
+    assert tv["name"] == "torchvision ssdlite320_mobilenet_v3_large" and tv["params"] == 3_440_060
+    assert tv["ratio_model_only"] == pytest.approx(r["model_only"]["median"] / tv["model_only"]["median"], rel=1e-3)
+    assert tv["ratio_end_to_end"] == pytest.approx(r["end_to_end"]["median"] / tv["end_to_end"]["median"], rel=1e-3)
+    assert f"ratio ours/torchvision {tv['ratio_model_only']:.3f}" in out
+    assert r["fused"] and r["channels_last"]
+    assert r["onnxruntime"]["runs"] == 2 and r["onnxruntime"]["median"] > 0
+
+
+def test_benchmark_without_a_peer_says_so(capsys) -> None:
+    benchmark.main([str(CONFIGS / "lraspp_mbv3_small_cityscapes.py"), "--shape", "32", "64", "--runs", "1",
+                    "--warmup", "0", "--compare-torchvision", "--json"])
+    out = capsys.readouterr().out
+    assert "no counterpart" in out and _json_last_line(out)["torchvision"] is None
+
+
+def test_benchmark_rejects_amp_on_cpu(capsys) -> None:
+    with pytest.raises(SystemExit):
+        benchmark.main([str(CONFIGS / "ssdlite_mbv3_small.py"), "--amp"])
+    assert "--amp needs --device cuda" in capsys.readouterr().err
+
+
+# -- model_zoo.py -------------------------------------------------------------------------------------------------
+def test_model_zoo_on_one_config(tmp_path: Path) -> None:
+    md, png = tmp_path / "zoo.md", tmp_path / "zoo.png"
+    rc = model_zoo.main(["--configs", "ssdlite_mbv3_small", "--runs", "1", "--warmup", "0",
+                         "--out", str(md), "--plot", str(png)])
+    assert rc == 0
+    text = md.read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| `ssdlite_mbv3_small`"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "1.78" and cells[2] == "0.162"  # 90 classes at 320x320 (Table 6 counts 1.77M, 0.16B)
+    assert cells[3].endswith("n=1)") and cells[4:] == ["16.1", "43 ms", "1.77", "0.16"]
+    assert "--configs ssdlite_mbv3_small" in text  # the command that made it
+    with Image.open(png) as img:
+        assert img.format == "PNG" and img.size[0] > 500
+
+
+def test_model_zoo_unknown_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no config named nonsense"):
+        model_zoo.main(["--configs", "nonsense", "--no-latency", "--out", str(tmp_path / "z.md")])
