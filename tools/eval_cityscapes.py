@@ -107,7 +107,8 @@ def _init_worker() -> None:
 
 def evaluate_pairs(pairs: Sequence[Pair], workers: int = 1) -> CityscapesAccumulator:
     """Accumulate all pairs, in ``workers`` processes when > 1 (each returns its running sums)."""
-    if workers <= 1 or len(pairs) < 2:
+    workers = min(workers, len(pairs))
+    if workers <= 1:
         _init_worker()
         return _evaluate_chunk(pairs)
     n_chunks = min(len(pairs), workers * 4)
@@ -118,6 +119,14 @@ def evaluate_pairs(pairs: Sequence[Pair], workers: int = 1) -> CityscapesAccumul
         for part in pool.imap_unordered(_evaluate_chunk, chunks):
             acc.merge(part)
     return acc
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (respects ``taskset``/affinity masks), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _json_safe(v):
@@ -133,8 +142,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("pred_dir", help="folder of labelId prediction PNGs named <city>_<seq>_<frame>*.png (recursive)")
     p.add_argument("--gt-dir", default="data/cityscapes/gtFine/val", help="ground-truth folder (recursive)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the scores as the last line")
-    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
-                   help="worker processes decoding and counting in parallel (default: min(4, CPUs))")
+    p.add_argument("--workers", type=int, default=available_cpus(),
+                   help="worker processes decoding and counting in parallel (default: the CPUs this process may use)")
     p.add_argument("--no-instances", action="store_true", help="skip the instance-weighted iIoU (no instanceIds)")
     return p.parse_args(argv)
 

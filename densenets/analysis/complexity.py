@@ -48,27 +48,46 @@ def count_complexity(
     shape: tuple[int, int] = (224, 224),
     forward: Callable[[nn.Module, torch.Tensor], Any] | None = None,
     parts: list[str] | None = None,
+    elementwise: bool = False,
 ) -> Complexity:
     """Count params and per-image MAdds of ``model`` on a ``1 x 3 x H x W`` input.
 
     ``forward(model, x)`` runs the network (default: ``model(x, mode="tensor")`` for mmengine models, else
     ``model(x)``). ``parts`` names top-level children reported separately (default: all direct children that
     hold parameters).
+
+    ``elementwise=True`` adds MobileNetV3's element-wise multiplies: 2 per h-swish output element
+    (``x * relu6(x + 3) * 1/6``) and 1 per output element of a squeeze-and-excite scaling. The classification
+    figures of MobileNetV3 Table 3 are conv + FC only; its segmentation figures (Table 7/8, TF DeepLab's profile at
+    the 1025 x 2049 evaluation size) are reproduced only with these included (docs/notes/segmentation-models.md).
     """
+    from ..models.backbones.layers import SqueezeExcite
+
     counts: dict[nn.Module, int] = {}
     hooks = []
 
     def hook(mod: nn.Module, inp: tuple, out: torch.Tensor) -> None:
-        fn = _linear_madds if isinstance(mod, nn.Linear) else _conv_madds
-        counts[mod] = counts.get(mod, 0) + fn(mod, inp, out)
+        if isinstance(mod, nn.Hardswish):
+            n = 2 * out.numel()
+        elif isinstance(mod, SqueezeExcite):
+            n = out.numel()
+        elif isinstance(mod, nn.Linear):
+            n = _linear_madds(mod, inp, out)
+        else:
+            n = _conv_madds(mod, inp, out)
+        counts[mod] = counts.get(mod, 0) + n
 
+    counted: tuple[type, ...] = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+    if elementwise:
+        counted += (nn.Hardswish, SqueezeExcite)
     for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        if isinstance(m, counted):
             hooks.append(m.register_forward_hook(hook))
     was_training = model.training
     model.eval()
     try:
-        x = torch.zeros(1, 3, *shape)
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        x = torch.zeros(1, 3, *shape, device=device)  # the meta device counts shapes without arithmetic
         with torch.no_grad():
             if forward is not None:
                 forward(model, x)

@@ -4,10 +4,12 @@ This reproduces ``cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling`` 
 paper §6.4 and every Cityscapes table) exactly, on running sums whose size does not depend on the number of images:
 
 * a confusion matrix, filled per image with one ``torch.bincount`` over ``row * num_cols + col`` (tensors, on their
-  device) or one ``cv2.calcHist`` over the (ground truth, prediction) pair (decoded PNG arrays; the same count, 2-3x
-  faster on a CPU). In the trainId space it is 20 x 20: the 19 classes plus one void row (ignored ground truth,
-  skipped by every score) and one void column (predictions that are no class, which the official script counts as
-  false negatives, so a 19 x 19 matrix could not reproduce it);
+  device) or, on the CPU, from a joint run-length encoding of the (ground truth, prediction, instance) maps: each
+  run of pixels over which none of the three changes is counted once, weighted by its length (label maps have long
+  runs, so everything after that one pass is small; noisy maps fall back to per-pixel ``cv2.calcHist``). In the
+  trainId space the matrix is 20 x 20: the 19 classes plus one void row (ignored ground truth, skipped by every
+  score) and one void column (predictions that are no class, which the official script counts as false negatives,
+  so a 19 x 19 matrix could not reproduce it);
 * per instance class and per instance category, the weighted true positives / false negatives of the iIoU. Every
   ground-truth instance (``instanceIds > 1000``; labelId = id // 1000; labels with ``ignoreInEval`` skipped) adds
   ``tp * w`` and ``fn * w`` with ``w = avgClassSize[class] / instance size``; the ``avgClassSize`` table is read from
@@ -68,34 +70,70 @@ _CAT_OF_LABEL = np.array(
 _INST_WEIGHT = np.array([AVG_CLASS_SIZE.get(_NAMES[i], math.nan) for i in range(NUM_LABEL_IDS)])
 
 
-def _joint_histogram(gt: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
-    """``n x n`` counts of (gt, pred) pairs; ids are known to be in 0..n-1."""
-    if gt.dtype == pred.dtype and gt.dtype in (np.uint8, np.uint16) and gt.size < (1 << 24):
-        # float32 bins are exact below 2**24 pixels
+#: run-length encode only when runs average at least this many pixels; noisier maps are counted pixel by pixel
+_MIN_MEAN_RUN = 4
+
+
+def _run_values(maps: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Run-length encode same-shaped maps jointly in raster order (counting is independent of geometry).
+
+    Returns, per map, its value at the start of every run of pixels over which no map changes, and the run lengths.
+    Every distinct value appears at some run start, so histograms weighted by the lengths equal the per-pixel ones.
+    Label maps have long runs (Cityscapes rows cross a few dozen boundaries), which makes all later work tiny; for
+    noisy maps (mean run < ``_MIN_MEAN_RUN`` pixels) the flattened maps are returned with ``None`` lengths instead.
+    """
+    flats = [np.ravel(m) for m in maps]
+    size = flats[0].size
+    if size < 2:
+        return flats, None
+    change = np.empty(size, dtype=bool)
+    change[0] = True
+    np.not_equal(flats[0][1:], flats[0][:-1], out=change[1:])
+    differs = np.empty(size - 1, dtype=bool)
+    for flat in flats[1:]:
+        np.not_equal(flat[1:], flat[:-1], out=differs)
+        change[1:] |= differs
+    if np.count_nonzero(change) * _MIN_MEAN_RUN > size:
+        return flats, None
+    starts = np.flatnonzero(change)
+    return [flat[starts] for flat in flats], np.diff(starts, append=size)
+
+
+def _counts(values: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    """``bincount`` of non-negative integer ``values`` (weighted by run lengths) as exact int64 counts."""
+    return np.bincount(values, weights, minlength=size).astype(np.int64)  # float sums of integers < 2**53 are exact
+
+
+def _joint_histogram(gt: np.ndarray, pred: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """``n x n`` counts of (gt, pred) pairs, each weighted by its run length; ids are known to be in 0..n-1."""
+    if weights is None and gt.dtype == pred.dtype == np.uint8 and gt.size < (1 << 24):
+        # per pixel, cv2.calcHist beats a bincount (float32 bins are exact below 2**24 pixels)
         hist = cv2.calcHist([np.ascontiguousarray(gt), np.ascontiguousarray(pred)], [0, 1], None, [n, n], [0, n, 0, n])
         return hist.astype(np.int64)
-    key = gt.astype(np.intp).ravel() * n + pred.ravel()
-    return np.bincount(key, minlength=n * n).reshape(n, n)
+    return _counts(gt.astype(np.intp) * n + pred, weights, n * n).reshape(n, n)
 
 
-def _instance_histogram_numpy(inst: np.ndarray, cols: np.ndarray, n: int):
-    """Instance ids (> 1000) present, their sizes, and per instance the histogram of predicted columns."""
-    flat = inst.ravel()
-    idx = np.flatnonzero(flat > 1000)
-    if idx.size == 0:
+def _instance_histogram_numpy(inst: np.ndarray, cols: np.ndarray, n: int, weights: np.ndarray | None = None):
+    """Instance ids (> 1000) present, their sizes, and per instance the histogram of predicted columns.
+
+    ``inst``/``cols``/``weights`` are per-pixel values or per-run values with their run lengths (:func:`_run_values`).
+    """
+    sel = inst > 1000
+    ids = inst[sel].astype(np.intp)
+    if ids.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, n), np.int64)
-    ids = flat[idx].astype(np.intp)
-    if ids.max() >= (1 << 22):  # not a 16-bit PNG: relabel by sorting
-        uniq, inv, sizes = np.unique(ids, return_inverse=True, return_counts=True)
-        hist = np.bincount(inv * n + cols.ravel()[idx], minlength=uniq.size * n).reshape(-1, n)
-        return uniq, sizes, hist
-    counts = np.bincount(ids)  # dense relabelling without a sort
-    uniq = np.flatnonzero(counts)
-    lut = np.zeros(counts.size, np.intp)
-    lut[uniq] = np.arange(uniq.size)
-    key = lut[ids] * n + cols.ravel()[idx]
-    hist = np.bincount(key, minlength=uniq.size * n).reshape(-1, n)
-    return uniq, counts[uniq], hist
+    cols = cols[sel]
+    weights = None if weights is None else weights[sel]
+    if ids.max() < (1 << 22):  # dense relabelling without a sort (16-bit PNG ids are < 65536)
+        uniq = np.flatnonzero(np.bincount(ids))
+        lut = np.zeros(int(uniq[-1]) + 1, np.intp)
+        lut[uniq] = np.arange(uniq.size)
+        rows = lut[ids]
+    else:
+        uniq, rows = np.unique(ids, return_inverse=True)
+    sizes = _counts(rows, weights, uniq.size)
+    hist = _counts(rows * n + cols, weights, uniq.size * n).reshape(-1, n)
+    return uniq.astype(np.int64), sizes, hist
 
 
 def _instance_histogram_torch(inst: torch.Tensor, cols: torch.Tensor, n: int):
@@ -164,8 +202,8 @@ class CityscapesAccumulator:
         """Add one image: ``gt``/``pred`` (H x W ids of this space), ``instances`` (H x W instanceIds) or None.
 
         Tensors on an accelerator are counted there with ``torch.bincount`` (only the small histograms travel back);
-        arrays and CPU tensors with ``cv2.calcHist`` on the ``(gt, prediction)`` pair and ``numpy.bincount``, which
-        give the same counts several times faster on a CPU than torch's kernels.
+        arrays and CPU tensors on the CPU with NumPy/OpenCV (:meth:`_add_arrays`), several times faster than torch's
+        kernels there. Both give exactly the same sums.
         """
         tensors = [t for t in (gt, pred, instances) if isinstance(t, torch.Tensor)]
         use_torch = bool(tensors) and (self.torch_on_cpu or any(t.device.type != "cpu" for t in tensors))
@@ -174,8 +212,8 @@ class CityscapesAccumulator:
             pred = pred.to(gt.device)
         else:  # CPU tensors share memory with these arrays
             gt, pred = (t.numpy() if isinstance(t, torch.Tensor) else np.asarray(t) for t in (gt, pred))
-            if instances is not None and isinstance(instances, torch.Tensor):
-                instances = instances.cpu().numpy()
+            if instances is not None:
+                instances = instances.cpu().numpy() if isinstance(instances, torch.Tensor) else np.asarray(instances)
         if pred.ndim == 3 and pred.shape[0] == 1:
             pred = pred[0]
         if gt.ndim == 3 and gt.shape[0] == 1:
@@ -185,33 +223,54 @@ class CityscapesAccumulator:
                 f"{name}: prediction is {tuple(pred.shape)} but ground truth is {tuple(gt.shape)}; predictions must be "
                 "at the ground truth's (original) size"
             )
-        self._check(gt, pred, name)
-        n, void = self.num_ids, self.num_ids - 1
-        if self.space == "train":  # ignore -> void row; predictions outside 0..18 -> void column
-            if use_torch:
-                gt = torch.where(gt == IGNORE_INDEX, void, gt.long())
-                pred = torch.where((pred >= 0) & (pred < NUM_TRAIN_IDS), pred.long(), void)
-            else:
-                gt = np.where(gt == IGNORE_INDEX, void, gt).astype(np.uint8)
-                pred = np.where((pred >= 0) & (pred < NUM_TRAIN_IDS), pred, void).astype(np.uint8)
-        if use_torch:
-            flat = gt.reshape(-1).to(torch.int16) * n + pred.reshape(-1).to(torch.int16)  # < 35 * 35
-            self.conf += torch.bincount(flat.long(), minlength=n * n).view(n, n).cpu().numpy()
-        else:
-            self.conf += _joint_histogram(gt, pred, n)
-        self.num_images += 1
-        if instances is None:
-            self.num_images_without_instances += 1
-            return
-        if tuple(instances.shape) != tuple(gt.shape):
+        if instances is not None and tuple(instances.shape) != tuple(gt.shape):
             raise CityscapesDataError(
                 f"{name}: instance map is {tuple(instances.shape)}, ground truth {tuple(gt.shape)}")
         if use_torch:
-            uniq, sizes, hist = _instance_histogram_torch(torch.as_tensor(instances).to(gt.device), pred, n)
+            self._add_tensors(gt, pred, instances, name)
         else:
-            uniq, sizes, hist = _instance_histogram_numpy(np.asarray(instances), pred, n)
-        if uniq.size:
-            self._add_instances(uniq, sizes, hist, name)
+            self._add_arrays(gt, pred, instances, name)
+        self.num_images += 1
+        self.num_images_without_instances += int(instances is None)
+
+    def _to_rows_and_cols(self, gt: Any, pred: Any) -> tuple[Any, Any]:
+        """trainId space: ignored ground truth -> the void row, predictions outside 0..18 -> the void column."""
+        if self.space == "label":
+            return gt, pred
+        void = self.num_ids - 1
+        if isinstance(gt, torch.Tensor):
+            return (torch.where(gt == IGNORE_INDEX, void, gt.long()),
+                    torch.where((pred >= 0) & (pred < NUM_TRAIN_IDS), pred.long(), void))
+        return (np.where(gt == IGNORE_INDEX, void, gt).astype(np.uint8),
+                np.where((pred >= 0) & (pred < NUM_TRAIN_IDS), pred, void).astype(np.uint8))
+
+    def _add_tensors(self, gt: torch.Tensor, pred: torch.Tensor, instances: Any, name: str) -> None:
+        """Per-pixel ``torch.bincount`` on the tensors' device."""
+        self._check(gt, pred, name)
+        gt, pred = self._to_rows_and_cols(gt, pred)
+        n = self.num_ids
+        flat = gt.reshape(-1).to(torch.int16) * n + pred.reshape(-1).to(torch.int16)  # < 35 * 35
+        self.conf += torch.bincount(flat.long(), minlength=n * n).view(n, n).cpu().numpy()
+        if instances is not None:
+            uniq, sizes, hist = _instance_histogram_torch(torch.as_tensor(instances).to(gt.device), pred, n)
+            if uniq.size:
+                self._add_instances(uniq, sizes, hist, name)
+
+    def _add_arrays(self, gt: np.ndarray, pred: np.ndarray, instances: np.ndarray | None, name: str) -> None:
+        """Count runs of equal (ground truth, prediction, instance) triples once, weighted by their length.
+
+        One joint run-length pass (:func:`_run_values`) replaces the full-image work: the id checks, the trainId
+        mapping and both histograms then touch one value per run instead of one per pixel.
+        """
+        maps = [gt, pred] if instances is None else [gt, pred, instances]
+        values, lengths = _run_values(maps)
+        self._check(values[0], values[1], name)  # the same set of ids as the full maps
+        rows, cols = self._to_rows_and_cols(values[0], values[1])
+        self.conf += _joint_histogram(rows, cols, self.num_ids, lengths)
+        if instances is not None:
+            uniq, sizes, hist = _instance_histogram_numpy(values[2], cols, self.num_ids, lengths)
+            if uniq.size:
+                self._add_instances(uniq, sizes, hist, name)
 
     def _add_instances(self, uniq: np.ndarray, sizes: np.ndarray, hist: np.ndarray, name: str) -> None:
         """Per ground-truth instance (id, pixel count, histogram of predicted columns) -> weighted TP/FN sums."""

@@ -206,3 +206,82 @@ def test_torch_and_numpy_kernels_agree(space, monkeypatch):
         b.add(torch.from_numpy(g), torch.from_numpy(p), torch.from_numpy(s))
     assert np.array_equal(a.conf, b.conf) and np.allclose(a.inst, b.inst) and np.allclose(a.cat, b.cat)
     assert a.conf.sum() == 2 * H * W and a.inst[2].sum() > 0 and a.cat[2].sum() > 0
+
+
+# ---------------------------------------------------------------- run-length kernel (smooth maps, like real ones)
+def _smooth_scene(rng: np.random.Generator, h: int = 64, w: int = 96):
+    """Label-map-like ground truth / instances / prediction: large regions, so runs are long.
+
+    Regions of every labelId (void ids, caravan/trailer instances, car pixels without instance id included); the
+    prediction is the ground truth shifted with wrong rectangles of any labelId, like a model's errors.
+    """
+    gt = np.repeat(rng.permutation(34)[: h // 8], 8).reshape(-1, 1).repeat(w, 1).astype(np.uint8)  # 8-row bands
+    inst = gt.astype(np.int32)
+    for k, lid in enumerate(range(24, 34)):  # one or two rectangular instances of each instance-capable label
+        for j in range(1 + k % 2):
+            y, x = int(rng.integers(0, h - 10)), int(rng.integers(0, w - 12))
+            gt[y:y + 10, x:x + 12] = lid
+            inst[y:y + 10, x:x + 12] = lid * 1000 + j
+    y, x = int(rng.integers(0, h - 6)), int(rng.integers(0, w - 6))
+    gt[y:y + 6, x:x + 6], inst[y:y + 6, x:x + 6] = 26, 26  # a car group without instance id
+    pred = np.roll(gt, (2, -3), axis=(0, 1))
+    for _ in range(6):
+        y, x = int(rng.integers(0, h - 8)), int(rng.integers(0, w - 8))
+        pred[y:y + int(rng.integers(2, 8)), x:x + int(rng.integers(2, 8))] = rng.integers(0, 34)
+    return gt, inst, pred
+
+
+def test_run_values_expand_back_to_the_maps():
+    from densenets.evaluation import cityscapes_metric as cm
+
+    gt, inst, pred = _smooth_scene(np.random.default_rng(3))
+    values, lengths = cm._run_values([gt, pred, inst])
+    assert lengths is not None and lengths.size < gt.size / cm._MIN_MEAN_RUN and lengths.sum() == gt.size
+    for v, m in zip(values, (gt, pred, inst)):
+        assert np.array_equal(np.repeat(v, lengths), m.ravel())
+    noisy = np.random.default_rng(0).integers(0, 34, gt.shape).astype(np.uint8)
+    values, lengths = cm._run_values([gt, noisy])
+    assert lengths is None and np.array_equal(values[1], noisy.ravel())  # per-pixel fallback
+
+
+@pytest.mark.parametrize("kernel", ["runs", "pixels"])
+def test_both_cpu_kernels_match_official_on_smooth_maps(kernel, tmp_path, monkeypatch):
+    from densenets.evaluation import cityscapes_metric as cm
+
+    rng = np.random.default_rng(11)
+    gts, insts, preds = zip(*(_smooth_scene(rng) for _ in range(3)))
+    pred_files, gt_files = _write_pairs(str(tmp_path), list(preds), list(gts), list(insts))
+    ref = _official(pred_files, gt_files, monkeypatch)
+    if kernel == "pixels":
+        monkeypatch.setattr(cm, "_MIN_MEAN_RUN", 10**9)
+    assert (cm._run_values([gts[0], preds[0], insts[0]])[1] is None) == (kernel == "pixels")
+    acc = CityscapesAccumulator("label")
+    for p, g in zip(pred_files, gt_files):
+        acc.add(read_label_png(g), read_label_png(p), read_label_png(g.replace("labelIds", "instanceIds")), name=p)
+    ours = acc.scores()
+    _assert_same(ours, ref)
+    assert np.array_equal(np.array(ours["confMatrix"]), np.array(ref["confMatrix"]))
+    assert 0.2 < ours["averageScoreInstClasses"] < 0.95
+
+
+@pytest.mark.parametrize("space", ["label", "train"])
+def test_run_pixel_and_torch_kernels_give_identical_sums(space, monkeypatch):
+    from densenets.evaluation import cityscapes_metric as cm
+
+    rng = np.random.default_rng(12)
+    runs, pixels, torch_acc = (CityscapesAccumulator(space) for _ in range(3))
+    torch_acc.torch_on_cpu = True
+    for _ in range(3):
+        g, s, p = _smooth_scene(rng)
+        if space == "train":  # int64 trainIds with 255, as the model and the dataset give them
+            g, p = LABEL_TO_TRAIN[g].astype(np.int64), LABEL_TO_TRAIN[p].astype(np.int64)
+        args = (torch.from_numpy(g), torch.from_numpy(p), torch.from_numpy(s))
+        runs.add(*args)
+        torch_acc.add(*args)
+        with monkeypatch.context() as m:
+            m.setattr(cm, "_MIN_MEAN_RUN", 10**9)
+            pixels.add(*args)
+    for other in (pixels, torch_acc):
+        assert np.array_equal(runs.conf, other.conf)
+        assert np.allclose(runs.inst, other.inst, rtol=1e-12, atol=0) and np.allclose(runs.cat, other.cat, rtol=1e-12)
+    assert runs.conf.sum() == 3 * 64 * 96 and runs.inst[2].sum() > 0 and runs.cat[2].sum() > 0

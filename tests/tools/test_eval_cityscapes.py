@@ -107,3 +107,9 @@ def test_wrong_size_and_trainid_predictions_are_named(data, tmp_path, capsys):
     cv2.imwrite(first, np.full((64, 128), 255, np.uint8))
     assert tool.main([bad, "--gt-dir", gt_dir]) == 2
     assert "[255] are not Cityscapes labelIds" in capsys.readouterr().err
+
+
+def test_default_workers_are_the_usable_cpus():
+    tool = _load_tool()
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert tool.parse_args(["preds"]).workers == expected

@@ -141,7 +141,7 @@ def measure(target: str, args: argparse.Namespace) -> tuple[Complexity, str]:
     if is_config and args.classifier:
         raise CliError("--classifier applies to backbone names, not to config files")
     model, label = _from_config(target, args) if is_config else _from_name(target, args)
-    return count_complexity(model, tuple(args.shape)), label
+    return count_complexity(model, tuple(args.shape), elementwise=args.elementwise), label
 
 
 def format_table(result: Complexity, label: str, shape: Sequence[int]) -> str:
@@ -166,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-classes", type=int, help="classes of the head (sets every num_classes of a config)")
     parser.add_argument("--classifier", action="store_true", help="a backbone name with its paper's classifier head")
     parser.add_argument("--json", action="store_true", help="end the output with one JSON line")
+    parser.add_argument(
+        "--elementwise", action="store_true",
+        help="also count MobileNetV3's h-swish and squeeze-excite multiplies (the convention of the MobileNetV3 "
+        "paper's segmentation Tables 7/8, measured at 1025 x 2049)")
     parser.add_argument("--backbone-options", nargs="+", default=[], metavar="K=V", help="backbone keyword arguments")
     return parser
 

@@ -5,6 +5,8 @@
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=4e-5),
+    # TF slim's L2 regulariser covers conv weights only, not BN parameters or biases
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0),
     clip_grad=None,
 )
 param_scheduler = [

@@ -82,7 +82,8 @@ class SSDAnchorGenerator:
             self._tv: DefaultBoxGenerator | None = None
         else:
             self.box_specs = []
-            self._tv = DefaultBoxGenerator([[2, 3] for _ in range(num_layers)], min_ratio=min_scale, max_ratio=max_scale)
+            ratios = [[2, 3] for _ in range(num_layers)]
+            self._tv = DefaultBoxGenerator(ratios, min_ratio=min_scale, max_ratio=max_scale)
         self._cache: dict[tuple, Tensor] = {}
 
     def num_anchors_per_location(self) -> list[int]:

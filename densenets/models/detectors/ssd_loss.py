@@ -32,7 +32,9 @@ class SSDFocalLoss:
         self.box_weight = box_weight
         self.normalize_by_codesize = normalize_by_codesize
 
-    def __call__(self, cls_logits: Tensor, box_deltas: Tensor, labels: Tensor, box_targets: Tensor) -> dict[str, Tensor]:
+    def __call__(
+        self, cls_logits: Tensor, box_deltas: Tensor, labels: Tensor, box_targets: Tensor
+    ) -> dict[str, Tensor]:
         """``cls_logits [B, A, C]``, ``box_deltas [B, A, 4]``, ``labels [B, A]`` (-1 = background),
         ``box_targets [B, A, 4]``."""
         positive = labels >= 0
@@ -54,7 +56,9 @@ class SSDSoftmaxHNMLoss:
         self.neg_pos_ratio = neg_pos_ratio
         self.box_weight = box_weight
 
-    def __call__(self, cls_logits: Tensor, box_deltas: Tensor, labels: Tensor, box_targets: Tensor) -> dict[str, Tensor]:
+    def __call__(
+        self, cls_logits: Tensor, box_deltas: Tensor, labels: Tensor, box_targets: Tensor
+    ) -> dict[str, Tensor]:
         positive = labels >= 0
         target = labels + 1  # background -> 0
         num_pos = positive.sum().clamp(min=1).to(cls_logits.dtype)

@@ -171,16 +171,18 @@ class SSDLite(BaseModel):
 
     # -- training -----------------------------------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: Sequence[dict]) -> dict[str, Tensor]:
+        gt_boxes, gt_labels = self._ground_truth(data_samples, inputs.device)  # checked before any compute
         features = self.extract_feat(inputs)
         cls_logits, box_deltas = self.head(features)
         anchors = self._anchors(features, inputs)
-        gt_boxes, gt_labels = self._ground_truth(data_samples, inputs.device)
         labels, box_targets = self.assigner(gt_boxes, gt_labels, anchors)
         return self.loss_fn(cls_logits, box_deltas, labels, box_targets)
 
     def _ground_truth(self, data_samples: Sequence[dict], device: torch.device) -> tuple[list[Tensor], list[Tensor]]:
         boxes, labels = [], []
         for s in data_samples:
+            if "gt_boxes" not in s or "gt_labels" not in s:
+                raise ValueError(f"{s.get('img_path', '?')}: training sample without gt_boxes / gt_labels")
             b = torch.as_tensor(s["gt_boxes"], dtype=torch.float32, device=device).reshape(-1, 4)
             lab = torch.as_tensor(s["gt_labels"], dtype=torch.int64, device=device).reshape(-1)
             if b.shape[0] != lab.shape[0]:
@@ -204,7 +206,8 @@ class SSDLite(BaseModel):
             out = (lab < 0) | (lab >= self.num_classes)
             if bool(out.any()):
                 raise ValueError(
-                    f"{where}: gt label {int(lab[out][0])} outside 0..{self.num_classes - 1} (num_classes={self.num_classes})"
+                    f"{where}: gt label {int(lab[out][0])} outside 0..{self.num_classes - 1} "
+                    f"(num_classes={self.num_classes})"
                 )
 
     # -- inference ----------------------------------------------------------------------------------------------
@@ -228,13 +231,16 @@ class SSDLite(BaseModel):
 
         # map back to original pixels: divide by (sx, sy) and clip to ori_shape
         scale = inputs.new_tensor([self._scale_factor(s, (in_h, in_w)) for s in data_samples])  # [B, 2]
-        ori_hw = inputs.new_tensor([tuple(s.get("ori_shape", s.get("img_shape", (in_h, in_w))))[:2] for s in data_samples])
+        ori_hw = inputs.new_tensor(
+            [tuple(s.get("ori_shape", s.get("img_shape", (in_h, in_w))))[:2] for s in data_samples]
+        )
         idx = dets.batch_idx
         det_boxes = dets.boxes / scale[idx].repeat(1, 2)
         det_boxes = torch.minimum(det_boxes.clamp(min=0), ori_hw[idx].flip(-1).repeat(1, 2))
         out = []
         counts = dets.counts
-        for s, b, sc, lab in zip(data_samples, det_boxes.split(counts), dets.scores.split(counts), dets.labels.split(counts)):
+        per_image = zip(data_samples, det_boxes.split(counts), dets.scores.split(counts), dets.labels.split(counts))
+        for s, b, sc, lab in per_image:
             out.append({**s, "pred_boxes": b, "pred_scores": sc, "pred_labels": lab})
         return out
 

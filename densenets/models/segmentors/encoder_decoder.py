@@ -15,6 +15,7 @@ from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from ...registry import MODELS
+from ..backbones import build_backbone
 from ..backbones.base import Backbone
 from ..heads.lraspp_head import LRASPPHead
 from ..heads.raspp_head import RASPPHead
@@ -109,8 +110,6 @@ class EncoderDecoder(BaseModel):
         name = cfg.pop("name", None)
         if name is None:
             raise ValueError("backbone config needs a 'name' (e.g. 'mobilenet_v3_large')")
-        from ..backbones import build_backbone
-
         return build_backbone(name, out_taps=out_taps, **cfg)
 
     # -- network ------------------------------------------------------------------------------------------------

@@ -180,3 +180,4 @@ def test_fpn_declares_what_it_returns():
         assert tuple(out[name].shape[1:]) == (spec.channels, *spec.spatial(96, 160)), name
     with pytest.raises(ValueError, match="fine to coarse"):
         FPN(dict(reversed(list(backbone.output_shape().items()))))
+

@@ -12,11 +12,13 @@ from densenets.registry import MODELS
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIGS = sorted((ROOT / "configs").glob("faster_rcnn_*.py"))
-# shorter / longer side of each config's resize (ShuffleNet Table 7: 300 / 600; torchvision: 800 / 320)
+DEMO_CONFIGS = sorted((ROOT / "configs" / "demo").glob("faster_rcnn*_demo.py"))
+
+
 def _distinct_models() -> list[tuple[str, dict]]:
     """One entry per distinct model dict (the _300 and _600 configs of a backbone share theirs)."""
     seen: dict[str, tuple[str, dict]] = {}
-    for path in CONFIGS:
+    for path in CONFIGS + DEMO_CONFIGS:
         model = Config.fromfile(path).model.to_dict()
         name, _ = seen.get(repr(model), ("", model))
         seen[repr(model)] = ("+".join(filter(None, [name, path.stem.removeprefix("faster_rcnn_")])), model)
@@ -24,6 +26,7 @@ def _distinct_models() -> list[tuple[str, dict]]:
 
 
 MODELS_OF_CONFIGS = _distinct_models()
+# shorter / longer side of each config's resize (ShuffleNet Table 7: 300 / 600; torchvision: 800 / 320)
 SIZES = {"600": (600, 1000), "300": (300, 500), "mbv3_large_fpn": (800, 1333), "mbv3_large_320_fpn": (320, 640)}
 
 
@@ -32,7 +35,7 @@ def test_all_configs_are_listed():
     expected = {f"faster_rcnn_{n}" for n in (
         "shufflenet_v1_2x_g3_600", "shufflenet_v1_1x_g3_600", "mobilenet_v1_600", "shufflenet_v1_2x_g3_300",
         "shufflenet_v1_1x_g3_300", "mobilenet_v1_300", "mbv3_large_fpn", "mbv3_large_320_fpn", "shufflenet_v2_x1_600")}
-    assert expected <= names
+    assert expected <= names and DEMO_CONFIGS
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
