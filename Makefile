@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.densenets-installed
 
-.PHONY: install test demo demo-det demo-seg clean-demo
+.PHONY: install test demo demo-det demo-seg demo-frcnn clean-demo
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,8 @@ DEMO_DET_CFG := configs/demo/ssdlite_mbv3_large_demo.py
 DEMO_DET_DIR := work_dirs/demo_ssdlite
 DEMO_SEG_CFG := configs/demo/lraspp_mbv3_large_demo.py
 DEMO_SEG_DIR := work_dirs/demo_lraspp
+DEMO_FRCNN_CFG := configs/demo/faster_rcnn_mbv3_small_fpn_demo.py
+DEMO_FRCNN_DIR := work_dirs/demo_frcnn
 
 demo: demo-det
 
@@ -47,5 +49,12 @@ demo-seg: $(STAMP) data/demo_cityscapes/gtFine
 		--show-dir $(DEMO_SEG_DIR)/predictions
 	@echo "demo predictions drawn in $(DEMO_SEG_DIR)/predictions/"
 
+demo-frcnn: $(STAMP) data/demo_coco/annotations/instances_val2017.json
+	$(PY) tools/train.py $(DEMO_FRCNN_CFG) --work-dir $(DEMO_FRCNN_DIR)
+	$(PY) tools/infer.py $(DEMO_FRCNN_CFG) "$$(cat $(DEMO_FRCNN_DIR)/last_checkpoint)" \
+		data/demo_coco/val2017/000000100001.jpg data/demo_coco/val2017/000000100002.jpg \
+		--out-dir $(DEMO_FRCNN_DIR)/predictions
+	@echo "demo predictions drawn in $(DEMO_FRCNN_DIR)/predictions/"
+
 clean-demo:
-	rm -rf data/demo_coco data/demo_cityscapes $(DEMO_DET_DIR) $(DEMO_SEG_DIR)
+	rm -rf data/demo_coco data/demo_cityscapes $(DEMO_DET_DIR) $(DEMO_SEG_DIR) $(DEMO_FRCNN_DIR)

@@ -176,7 +176,7 @@ class V2Table:
 
 
 def mobilenet_v2_table(
-    width_mult: float = 1.0, reduced_tail: str | None = None, output_stride: int = 32
+    width_mult: float = 1.0, reduced_tail: str | None = None, output_stride: int = 32, scale_final_conv: bool = False
 ) -> V2Table:
     """MobileNetV2 Table 2 as block rows.
 
@@ -184,7 +184,9 @@ def mobilenet_v2_table(
     (bottlenecks 14–17: 160→80, 320→160) and the final 1x1 conv (1280→640) are halved; expansions stay
     ``t × in``, so bottleneck 14 keeps 576 and 15–17 expand to 480. ``output_stride=16`` makes bottleneck 14 stride 1 and gives
     it and every later depthwise conv dilation 2. Channels are ``make_divisible(c·α, 8)``; the final conv stays at
-    1280 for α < 1 (paper §6.1).
+    1280 for α < 1 (paper §6.1, classification) unless ``scale_final_conv`` — TF's feature extractors for detection
+    (``mobilenet_base`` without ``finegrain_classification_mode``) scale it too, which is what MobileNetV3 Table 6's
+    SSDLite V2 0.5 / 0.35 rows measure.
     """
     if reduced_tail not in (None, "segmentation"):
         raise ValueError(f"mobilenet_v2 reduced_tail must be None or 'segmentation', got {reduced_tail!r}")
@@ -207,7 +209,7 @@ def mobilenet_v2_table(
             exp = int(round(in_ch * t))
             rows.append(BlockRow(in_ch, 3, exp, out, None, "RE", stride, dilation))
             in_ch = out
-    final = make_divisible(1280 // divider * max(1.0, width_mult), 8)
+    final = make_divisible(1280 // divider * (width_mult if scale_final_conv else max(1.0, width_mult)), 8)
     return V2Table(stem, tuple(rows), final, last_start)
 
 
@@ -236,9 +238,10 @@ class MobileNetV2(MobileNetBackbone):
         weights: str | None = None,
         norm_eval: bool = False,
         frozen_stages: int = -1,
+        scale_final_conv: bool = False,
     ) -> None:
         super().__init__()
-        table = mobilenet_v2_table(width_mult, reduced_tail, output_stride)
+        table = mobilenet_v2_table(width_mult, reduced_tail, output_stride, scale_final_conv)
         self.width_mult, self.reduced_tail, self.output_stride = width_mult, reduced_tail, output_stride
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
         self.add_unit("stem", ConvBNAct(3, table.stem, 3, 2, act=nn.ReLU6, **bn), {"out": FeatureSpec(table.stem, 2)})

@@ -11,7 +11,6 @@ To add an architecture, write its ``backbone_keys`` function and add one entry t
 """
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from collections.abc import Mapping
@@ -21,7 +20,6 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -110,7 +108,9 @@ def load_mapped(
             (report.skipped if key.startswith(skip_prefixes) else report.unexpected).append(key)
     module.load_state_dict(new_state, strict=False)
     if report.complete:
-        logger.info("%s", report)
+        from mmengine.logging import print_log
+
+        print_log(str(report), logger="current")  # shows in the Runner's log (stdlib logging would hide it)
     else:
         warnings.warn(f"checkpoint does not fit {type(module).__name__}:\n{report}", stacklevel=3)
     return report

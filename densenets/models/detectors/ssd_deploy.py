@@ -12,25 +12,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-
-def fuse_conv_bn(module: nn.Module) -> int:
-    """Fold every ``BatchNorm2d`` that directly follows a ``Conv2d`` inside an ``nn.Sequential`` into that conv,
-    in place (``module`` must be in eval mode). Returns the number of folded pairs."""
-    if module.training:
-        raise RuntimeError("fuse_conv_bn needs a model in eval mode (BN running statistics are folded)")
-    fused = 0
-    for seq in module.modules():
-        if not isinstance(seq, nn.Sequential):
-            continue
-        for i in range(len(seq) - 1):
-            conv, bn = seq[i], seq[i + 1]
-            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                seq[i] = fuse_conv_bn_eval(conv, bn)
-                seq[i + 1] = nn.Identity()
-                fused += 1
-    return fused
+from ..fuse import fuse_conv_bn
 
 
 def optimize_for_inference(model: nn.Module, channels_last: bool = True) -> nn.Module:
