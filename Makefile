@@ -40,7 +40,7 @@ demo-det: $(STAMP) data/demo_coco/annotations/instances_val2017.json
 	$(PY) tools/test.py $(DEMO_DET_CFG) "$$(cat $(DEMO_DET_DIR)/last_checkpoint)" --work-dir $(DEMO_DET_DIR)/test
 	$(PY) tools/infer.py $(DEMO_DET_CFG) "$$(cat $(DEMO_DET_DIR)/last_checkpoint)" \
 		data/demo_coco/val2017/000000100001.jpg data/demo_coco/val2017/000000100002.jpg \
-		--out-dir $(DEMO_DET_DIR)/predictions
+		--score-thr 0.5 --out-dir $(DEMO_DET_DIR)/predictions
 	@echo "demo predictions drawn in $(DEMO_DET_DIR)/predictions/"
 
 demo-seg: $(STAMP) data/demo_cityscapes/gtFine
@@ -53,7 +53,7 @@ demo-frcnn: $(STAMP) data/demo_coco/annotations/instances_val2017.json
 	$(PY) tools/train.py $(DEMO_FRCNN_CFG) --work-dir $(DEMO_FRCNN_DIR)
 	$(PY) tools/infer.py $(DEMO_FRCNN_CFG) "$$(cat $(DEMO_FRCNN_DIR)/last_checkpoint)" \
 		data/demo_coco/val2017/000000100001.jpg data/demo_coco/val2017/000000100002.jpg \
-		--out-dir $(DEMO_FRCNN_DIR)/predictions
+		--score-thr 0.5 --out-dir $(DEMO_FRCNN_DIR)/predictions
 	@echo "demo predictions drawn in $(DEMO_FRCNN_DIR)/predictions/"
 
 clean-demo:

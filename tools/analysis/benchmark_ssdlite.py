@@ -20,6 +20,7 @@ candidates interleaved round-robin; ratios are ours / torchvision (< 1: ours is 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import statistics
 import time
 from typing import Callable
@@ -128,32 +129,26 @@ def bench_train(runs: int, warmup: int, batch: int) -> dict[str, float]:
     return median_times(fns, runs, warmup)
 
 
-# MobileNetV3 paper Table 6: row -> (backbone options, params, MAdds)
-TABLE6 = {
-    "V1": (dict(name="mobilenet_v1"), 5.1e6, 1.3e9),
-    "V2": (dict(name="mobilenet_v2"), 4.3e6, 0.80e9),
-    "V3-Large": (dict(name="mobilenet_v3_large"), 4.97e6, 0.62e9),
-    "V3-Large RF2": (dict(name="mobilenet_v3_large", reduced_tail="detection"), 3.22e6, 0.51e9),
-    "V2 0.35": (dict(name="mobilenet_v2", width_mult=0.35), 0.93e6, 0.16e9),
-    "V2 0.5": (dict(name="mobilenet_v2", width_mult=0.5), 1.54e6, 0.27e9),
-    "V3-Small": (dict(name="mobilenet_v3_small"), 2.49e6, 0.21e9),
-    "V3-Small RF2": (dict(name="mobilenet_v3_small", reduced_tail="detection"), 1.77e6, 0.16e9),
-}
-
-
 def print_complexity() -> None:
-    """Params and MAdds at 320x320 with 90 classes (TF's label map) next to Table 6."""
+    """Params and MAdds of every ``configs/ssdlite_*.py`` at 320x320 with 90 classes (TF's label map) next to
+    MobileNetV3 Table 6 (``densenets.analysis.paper_figures``)."""
+    from mmengine.config import Config
+
     from densenets.analysis import count_complexity
+    from densenets.analysis.paper_figures import paper_figures
+    from densenets.registry import MODELS
 
     print("SSDLite 320x320, 90 classes: ours vs MobileNetV3 Table 6")
-    for row, (backbone, params, madds) in TABLE6.items():
-        c = count_complexity(SSDLite(backbone=dict(backbone), num_classes=90), (SIZE, SIZE))
-        print(f"  {row:13s} params {c.params / 1e6:6.3f}M vs {params / 1e6:.2f}M ({c.params / params - 1:+6.1%})"
-              f"  MAdds {c.madds / 1e9:6.3f}B vs {madds / 1e9:.2f}B ({c.madds / madds - 1:+6.1%})")
-    shufflenets = (("ShuffleNetV1 g3", dict(name="shufflenet_v1", groups=3)), ("ShuffleNetV2 1x", dict(name="shufflenet_v2")))
-    for row, backbone in shufflenets:
-        c = count_complexity(SSDLite(backbone=backbone, num_classes=90), (SIZE, SIZE))
-        print(f"  {row:13s} params {c.params / 1e6:6.3f}M  MAdds {c.madds / 1e9:6.3f}B  (not in Table 6)")
+    for path in sorted(Path(__file__).resolve().parents[2].glob("configs/ssdlite_*.py")):
+        cfg = Config.fromfile(str(path))
+        cfg.model.num_classes = 90
+        c = count_complexity(MODELS.build(cfg.model), (SIZE, SIZE))
+        paper = paper_figures(path.stem)
+        line = f"  {path.stem:26s} params {c.params / 1e6:6.3f}M  MAdds {c.madds / 1e9:6.3f}B"
+        if paper is not None:
+            line += (f"   paper ({paper.source}): {paper.params_m:.2f}M ({c.params / (paper.params_m * 1e6) - 1:+.1%}), "
+                     f"{paper.madds_b:.2f}B ({c.madds / (paper.madds_b * 1e9) - 1:+.1%})")
+        print(line)
 
 
 def main() -> None:

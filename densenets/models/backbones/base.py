@@ -75,6 +75,49 @@ class Backbone(nn.Module):
         self._plan = {u: frozenset(p) for u, p in plan.items()}
         self.out_taps = out_taps
 
+    def finish_init(
+        self, out_taps: Iterable[str], weights: str | None = None, norm_eval: bool = False, frozen_stages: int = -1
+    ) -> None:
+        """The options every backbone takes, applied after its units are built (weights initialised first):
+
+        ``norm_eval`` — BN layers stay in eval mode while training (fine-tuning with small batches);
+        ``frozen_stages`` — -1: none; n >= 0: the first unit (stem) and the n units after it get no gradient and stay
+        in eval mode; ``weights`` — a torchvision-format or densenets checkpoint (:mod:`.torchvision_weights`), whose
+        :class:`~.torchvision_weights.LoadReport` is kept in ``self.load_report``.
+        """
+        from .layers import init_weights
+
+        init_weights(self)
+        self.set_out_taps(out_taps)
+        if frozen_stages >= len(self.units):
+            raise ValueError(f"frozen_stages={frozen_stages} but {type(self).__name__} has only {len(self.units)} units")
+        self.norm_eval = norm_eval
+        self.frozen_stages = frozen_stages
+        for unit in self._frozen_units():
+            for p in unit.parameters():
+                p.requires_grad_(False)
+        self.load_report = None
+        if weights is not None:
+            from .torchvision_weights import load_backbone_weights
+
+            self.load_report = load_backbone_weights(self, weights)
+        self.train(self.training)
+
+    def _frozen_units(self) -> list[nn.Module]:
+        frozen = getattr(self, "frozen_stages", -1)
+        return list(self.units.values())[: frozen + 1] if frozen >= 0 else []
+
+    def train(self, mode: bool = True) -> "Backbone":
+        super().train(mode)
+        if mode:
+            for unit in self._frozen_units():
+                unit.eval()
+            if getattr(self, "norm_eval", False):
+                for m in self.modules():
+                    if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                        m.eval()
+        return self
+
     def drop_unused_units(self) -> list[str]:
         """Delete the units after the last returned tap (``forward`` never runs them), with their taps and aliases;
         e.g. the 1280-ch conv of MobileNetV2 when a segmentation head reads ``block17.out``. Returns their names."""

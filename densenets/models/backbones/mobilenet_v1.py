@@ -95,4 +95,4 @@ class MobileNetV1(MobileNetBackbone):
         self.add_alias("C4", "conv11")
         self.add_alias("C5", f"conv{len(V1_ROWS)}")
         self._alias_os8(os8_tap)
-        self._finish(out_taps, weights, norm_eval, frozen_stages)
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages)

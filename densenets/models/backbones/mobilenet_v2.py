@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from ...registry import MODELS
 from ..feature_spec import FeatureSpec
 from .base import Backbone
-from .layers import ConvBNAct, SqueezeExcite, init_weights, make_divisible
+from .layers import ConvBNAct, SqueezeExcite, make_divisible
 
 REDUCED_TAILS = (None, "detection", "segmentation")
 
@@ -91,44 +91,10 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetBackbone(Backbone):
-    """Options shared by the MobileNets: ``norm_eval`` (BN layers stay in eval mode while training, for fine-tuning),
-    ``frozen_stages`` (-1: none; n >= 0: the stem and the first n blocks get no gradient and stay in eval mode) and
-    ``weights`` (a torchvision-format or densenets checkpoint; see :mod:`.torchvision_weights`)."""
+    """What the MobileNets share beyond :class:`Backbone`: inverted-residual blocks from table rows, the OS8 alias.
+    (``norm_eval``, ``frozen_stages`` and ``weights`` are :meth:`Backbone.finish_init`'s, for every backbone.)"""
 
     arch: str = ""
-
-    def _finish(
-        self, out_taps: Sequence[str], weights: str | None, norm_eval: bool, frozen_stages: int
-    ) -> None:
-        init_weights(self)
-        self.set_out_taps(out_taps)
-        if frozen_stages >= len(self.units):
-            raise ValueError(f"frozen_stages={frozen_stages} but {self.arch} has only {len(self.units)} units")
-        self.norm_eval = norm_eval
-        self.frozen_stages = frozen_stages
-        for unit in self._frozen_units():
-            for p in unit.parameters():
-                p.requires_grad_(False)
-        self.load_report = None
-        if weights is not None:
-            from .torchvision_weights import load_backbone_weights
-
-            self.load_report = load_backbone_weights(self, weights)
-        self.train(self.training)
-
-    def _frozen_units(self) -> list[nn.Module]:
-        return list(self.units.values())[: self.frozen_stages + 1] if self.frozen_stages >= 0 else []
-
-    def train(self, mode: bool = True) -> "MobileNetBackbone":
-        super().train(mode)
-        if mode:
-            for unit in self._frozen_units():
-                unit.eval()
-            if self.norm_eval:
-                for m in self.modules():
-                    if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                        m.eval()
-        return self
 
     def _add_blocks(self, blocks: Sequence["BlockRow"], stride: int, act_of: Callable[[str], type], bn: dict) -> int:
         """Add ``block1..blockN`` from table rows; return the output stride after the last block."""
@@ -257,4 +223,4 @@ class MobileNetV2(MobileNetBackbone):
         self.add_alias("C5", "final_conv")
         self.add_alias("C5_pre", f"block{len(table.blocks)}.out")
         self._alias_os8(os8_tap)
-        self._finish(out_taps, weights, norm_eval, frozen_stages)
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages)

@@ -169,7 +169,7 @@ class MobileNetV3(MobileNetBackbone):
         self.add_alias("C4", f"block{table.last_stage_start}.expand")
         self.add_alias("C5", "final_conv")
         self._alias_os8(os8_tap or table.os8_tap)
-        self._finish(out_taps, weights, norm_eval, frozen_stages)
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages)
 
 
 def mobilenet_v3_large(**options) -> MobileNetV3:

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from ...registry import MODELS
 from ..feature_spec import FeatureSpec
 from .base import Backbone
-from .layers import ConvBNAct, channel_shuffle, init_weights, make_divisible
+from .layers import ConvBNAct, channel_shuffle, make_divisible
 
 # Table 1: output channels of stage2 / stage3 / stage4 at 1x for each number of groups g.
 STAGE_OUT_CHANNELS: dict[int, tuple[int, int, int]] = {
@@ -125,6 +125,7 @@ class ShuffleNetV1(Backbone):
         bn_momentum: float = 0.1,
         norm_eval: bool = False,
         weights: str | None = None,
+        frozen_stages: int = -1,
     ) -> None:
         super().__init__()
         if output_stride not in (16, 32):
@@ -133,7 +134,6 @@ class ShuffleNetV1(Backbone):
         self.groups = groups
         self.width_mult = float(width_mult)
         self.output_stride = output_stride
-        self.norm_eval = norm_eval
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
 
         self.add_unit("conv1", ConvBNAct(3, stem, 3, 2, **bn), {"out": FeatureSpec(stem, 2)})
@@ -155,22 +155,7 @@ class ShuffleNetV1(Backbone):
         self.add_alias("C4", "stage3")
         self.add_alias("C5", "stage4")
         self.num_features = stages[2]
-        init_weights(self)
-        self.set_out_taps(out_taps)
-        self.load_report = None
-        if weights is not None:
-            from .torchvision_weights import load_backbone_weights
-
-            self.load_report = load_backbone_weights(self, weights)
-        self.train(self.training)  # applies norm_eval from the start
-
-    def train(self, mode: bool = True) -> "ShuffleNetV1":
-        super().train(mode)
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
-        return self
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages)
 
 
 __all__ = ["ShuffleNetV1", "ShuffleV1Unit", "STAGE_OUT_CHANNELS", "shufflenet_v1_channels"]

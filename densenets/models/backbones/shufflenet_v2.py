@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from ...registry import MODELS
 from ..feature_spec import FeatureSpec
 from .base import Backbone
-from .layers import ConvBNAct, channel_shuffle, init_weights
+from .layers import ConvBNAct, channel_shuffle
 
 # Table 5: output channels of conv1, stage2, stage3, stage4, conv5 for each width (the paper's "0.5x".."2x").
 STAGE_OUT_CHANNELS: dict[float, tuple[int, int, int, int, int]] = {
@@ -111,6 +111,7 @@ class ShuffleNetV2(Backbone):
         bn_momentum: float = 0.1,
         norm_eval: bool = False,
         weights: str | None = None,
+        frozen_stages: int = -1,
     ) -> None:
         super().__init__()
         if float(width_mult) not in STAGE_OUT_CHANNELS:
@@ -122,7 +123,6 @@ class ShuffleNetV2(Backbone):
             raise ValueError(f"ShuffleNetV2: output_stride must be 16 or 32, got {output_stride}")
         self.width_mult = float(width_mult)
         self.output_stride = output_stride
-        self.norm_eval = norm_eval
         channels = STAGE_OUT_CHANNELS[self.width_mult]
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
 
@@ -142,22 +142,7 @@ class ShuffleNetV2(Backbone):
         self.add_alias("C4", "stage3")
         self.add_alias("C5", "conv5")
         self.num_features = channels[4]
-        init_weights(self)
-        self.set_out_taps(out_taps)
-        self.load_report = None
-        if weights is not None:
-            from .torchvision_weights import load_backbone_weights
-
-            self.load_report = load_backbone_weights(self, weights)
-        self.train(self.training)  # applies norm_eval from the start
-
-    def train(self, mode: bool = True) -> "ShuffleNetV2":
-        super().train(mode)
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
-        return self
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages)
 
 
 __all__ = ["ShuffleNetV2", "ShuffleV2Unit", "STAGE_OUT_CHANNELS"]
