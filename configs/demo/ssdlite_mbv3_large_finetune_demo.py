@@ -13,4 +13,4 @@ model = dict(
     bn_momentum=0.03,  # pretrained running statistics are a good start; keep TF's slower update
 )
 # the backbone already knows ImageNet features: a smaller LR than from scratch
-optim_wrapper = dict(optimizer=dict(lr=0.04))
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
