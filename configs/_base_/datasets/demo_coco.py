@@ -1,8 +1,9 @@
 # The synthetic COCO-format demo set (python tools/make_demo_data.py coco --out data/demo_coco): 6 shape
 # categories (ids 1, 2, 3, 5, 7, 9 -> labels 0..5; models need num_classes=6), ~300 train / 60 val images of
-# 320 x 240..400. Same SSDLite 320 pipeline as coco_ssdlite_320.py, with zoom-out limited to 2x so that a short
-# CPU training still sees objects it can learn.
-dataset_type = 'CocoDetection'
+# 320 x 240..400. The SSDLite 320 pipeline of coco_ssdlite_320.py on another root, with zoom-out limited to 2x so that
+# a short CPU training still sees objects it can learn, smaller batches and a per-class AP table.
+_base_ = ['./coco_ssdlite_320.py']
+
 data_root = 'data/demo_coco/'
 demo_num_classes = 6
 ssd_mean_rgb = (123, 117, 104)
@@ -21,44 +22,12 @@ train_pipeline = [
     ),
     dict(type='PackDetInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Albumentations', transforms=[dict(type='Resize', height=320, width=320)]),
-    dict(type='PackDetInputs'),
-]
 
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    collate_fn=dict(type='dense_list_collate'),  # one data_samples dict per image (densenets/engine/collate.py)
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/instances_train2017.json',
-        data_prefix=dict(img='train2017/'),
-        filter_empty_gt=True,
-        pipeline=train_pipeline,
-    ),
+    batch_size=16, num_workers=1, dataset=dict(data_root=data_root, pipeline=train_pipeline)
 )
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
-    persistent_workers=True,
-    collate_fn=dict(type='dense_list_collate'),  # one data_samples dict per image (densenets/engine/collate.py)
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/instances_val2017.json',
-        data_prefix=dict(img='val2017/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-    ),
-)
+val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='CocoMetric', classwise=True, backend='pycocotools')
+val_evaluator = dict(classwise=True)
 test_evaluator = val_evaluator
