@@ -61,7 +61,7 @@ def count_complexity(
     figures of MobileNetV3 Table 3 are conv + FC only; its segmentation figures (Table 7/8, TF DeepLab's profile at
     the 1025 x 2049 evaluation size) are reproduced only with these included (docs/notes/segmentation-models.md).
     """
-    from ..models.backbones.layers import SqueezeExcite
+    from ..models.layers import SqueezeExcite
 
     counts: dict[nn.Module, int] = {}
     hooks = []

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from densenets.apis import build_model, load_config
-from densenets.models.backbones.layers import init_weights
+from densenets.models.layers import init_weights
 
 
 def realistic_model(config: str, shape: tuple[int, int], seed: int = 0):

@@ -124,7 +124,7 @@ TABLE7 = {
 
 def complexity_on_meta(model: nn.Module, shape: tuple[int, int]) -> tuple[int, int, int]:
     """(params, conv MAdds, conv MAdds + 2 per h-swish element + 1 per SE-scaled element); shapes only, on ``meta``."""
-    from densenets.models.backbones.layers import SqueezeExcite
+    from densenets.models.layers import SqueezeExcite
 
     extra = [0]
 

@@ -85,7 +85,7 @@ class Backbone(nn.Module):
         in eval mode; ``weights`` — a torchvision-format or densenets checkpoint (:mod:`.torchvision_weights`), whose
         :class:`~.torchvision_weights.LoadReport` is kept in ``self.load_report``.
         """
-        from .layers import init_weights
+        from ..layers import init_weights
 
         init_weights(self)
         self.set_out_taps(out_taps)

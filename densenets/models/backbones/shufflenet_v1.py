@@ -19,8 +19,9 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from ..feature_spec import FeatureSpec
+from .atrous import atrous_schedule
 from .base import Backbone
-from .layers import ConvBNAct, channel_shuffle, make_divisible
+from ..layers import ConvBNAct, channel_shuffle, make_divisible
 
 # Table 1: output channels of stage2 / stage3 / stage4 at 1x for each number of groups g.
 STAGE_OUT_CHANNELS: dict[int, tuple[int, int, int]] = {
@@ -108,8 +109,11 @@ class ShuffleNetV1(Backbone):
 
     Units ``conv1`` (3x3 s2, 24·s, BN + ReLU) -> ``maxpool`` (3x3 s2) -> ``stage2`` / ``stage3`` / ``stage4``
     (4 / 8 / 4 units, the first of each a down-sampling unit). The classifier (global pool -> FC) is not part of the
-    backbone. ``output_stride=16`` builds stage4 atrous (stride 1, dilation 2 in every depthwise conv of the stage,
-    its first unit's average-pool shortcut with stride 1). ``weights`` is a densenets checkpoint of this backbone
+    backbone. ``output_stride=16`` builds stage4 atrous: its first unit runs with stride 1 (its average-pool shortcut
+    too); with ``atrous_rule="tf"`` (default; TF-slim ``mobilenet_base``'s rule, :mod:`.atrous` — ShuffleNet's paper
+    and code define no atrous form, so the rule TF-slim, TF DeepLab and torchvision's ResNet share is used) that unit
+    keeps dilation 1 and the 3 units after it get dilation 2 in their depthwise convs; ``"torchvision"`` gives the
+    first unit dilation 2 as well (torchvision MobileNetV3 ``dilated=True``'s rule). ``weights`` is a densenets checkpoint of this backbone
     (torchvision has no ShuffleNet V1), loaded by :func:`.torchvision_weights.load_backbone_weights`.
     """
 
@@ -126,6 +130,7 @@ class ShuffleNetV1(Backbone):
         norm_eval: bool = False,
         weights: str | None = None,
         frozen_stages: int = -1,
+        atrous_rule: str = "tf",
     ) -> None:
         super().__init__()
         if output_stride not in (16, 32):
@@ -134,21 +139,24 @@ class ShuffleNetV1(Backbone):
         self.groups = groups
         self.width_mult = float(width_mult)
         self.output_stride = output_stride
+        self.atrous_rule = atrous_rule
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
+        # conv1, maxpool, then every unit (the first of each stage with stride 2): TF-slim's running-stride rule
+        unit_strides = [s for repeats in STAGE_REPEATS for s in [2] + [1] * (repeats - 1)]
+        schedule = atrous_schedule([2, 2] + unit_strides, output_stride, atrous_rule)[2:]
 
         self.add_unit("conv1", ConvBNAct(3, stem, 3, 2, **bn), {"out": FeatureSpec(stem, 2)})
         self.add_unit("maxpool", nn.MaxPool2d(3, 2, 1), {"out": FeatureSpec(stem, 4)})
         stride, in_ch = 4, stem
         for idx, (repeats, out_ch) in enumerate(zip(STAGE_REPEATS, stages)):
-            atrous = output_stride == 16 and idx == 2
-            first_stride, dilation = (1, 2) if atrous else (2, 1)
-            stride *= first_stride
+            runs = schedule[sum(STAGE_REPEATS[:idx]) : sum(STAGE_REPEATS[: idx + 1])]
+            stride *= runs[0].stride
             units = [
-                ShuffleV1Unit(in_ch, out_ch, groups, downsample=True, stride=first_stride, dilation=dilation,
+                ShuffleV1Unit(in_ch, out_ch, groups, downsample=True, stride=runs[0].stride, dilation=runs[0].dilation,
                               group_first=idx > 0, **bn)
             ]
-            units += [ShuffleV1Unit(out_ch, out_ch, groups, downsample=False, dilation=dilation, **bn)
-                      for _ in range(repeats - 1)]
+            units += [ShuffleV1Unit(out_ch, out_ch, groups, downsample=False, dilation=run.dilation, **bn)
+                      for run in runs[1:]]
             self.add_unit(f"stage{idx + 2}", nn.Sequential(*units), {"out": FeatureSpec(out_ch, stride)})
             in_ch = out_ch
         self.add_alias("OS8", "stage2")

@@ -14,8 +14,9 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from ..feature_spec import FeatureSpec
+from .atrous import atrous_schedule
 from .base import Backbone
-from .layers import ConvBNAct, channel_shuffle
+from ..layers import ConvBNAct, channel_shuffle
 
 # Table 5: output channels of conv1, stage2, stage3, stage4, conv5 for each width (the paper's "0.5x".."2x").
 STAGE_OUT_CHANNELS: dict[float, tuple[int, int, int, int, int]] = {
@@ -33,8 +34,8 @@ class ShuffleV2Unit(nn.Module):
     Basic unit: channel split in halves; one half passes through, the other goes 1x1 conv + BN + ReLU -> 3x3
     depthwise + BN -> 1x1 conv + BN + ReLU; concat; channel shuffle (2 groups). Down-sampling unit (``split=False``):
     no split, the left branch is 3x3 depthwise (stride) + BN -> 1x1 conv + BN + ReLU, output channels double.
-    In the atrous form (output stride 16) the down-sampling unit keeps its two branches with stride 1 and
-    ``dilation`` 2 in its depthwise convs.
+    In the atrous form (output stride 16) the down-sampling unit keeps its two branches, with stride 1 (its
+    ``dilation`` is set by the backbone's ``atrous_rule``).
     """
 
     def __init__(
@@ -95,7 +96,11 @@ class ShuffleNetV2(Backbone):
 
     Units ``conv1`` (3x3 s2, 24) -> ``maxpool`` (3x3 s2) -> ``stage2`` / ``stage3`` / ``stage4`` (4 / 8 / 4 units,
     the first with stride 2) -> ``conv5`` (1x1, 1024 or 2048). The classifier (global pool -> FC) is not part of the
-    backbone. ``output_stride=16`` builds stage4 atrous (stride 1, dilation 2 in its depthwise convs).
+    backbone. ``output_stride=16`` builds stage4 atrous: its down-sampling unit runs with stride 1; with
+    ``atrous_rule="tf"`` (default; TF-slim ``mobilenet_base``'s rule, :mod:`.atrous` — ShuffleNet V2's paper and code
+    define no atrous form, so the rule TF-slim, TF DeepLab and torchvision's ResNet share is used) that unit keeps
+    dilation 1 and the 3 units after it get dilation 2 in their depthwise convs; ``"torchvision"`` gives the first
+    unit dilation 2 as well (torchvision MobileNetV3 ``dilated=True``'s rule).
     ``weights`` is a torchvision-format (or densenets) checkpoint, loaded by
     :func:`.torchvision_weights.load_backbone_weights` (the classifier's ``fc.*`` keys are skipped).
     """
@@ -112,6 +117,7 @@ class ShuffleNetV2(Backbone):
         norm_eval: bool = False,
         weights: str | None = None,
         frozen_stages: int = -1,
+        atrous_rule: str = "tf",
     ) -> None:
         super().__init__()
         if float(width_mult) not in STAGE_OUT_CHANNELS:
@@ -124,17 +130,20 @@ class ShuffleNetV2(Backbone):
         self.width_mult = float(width_mult)
         self.output_stride = output_stride
         channels = STAGE_OUT_CHANNELS[self.width_mult]
+        self.atrous_rule = atrous_rule
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
+        # conv1, maxpool, then every unit (the first of each stage with stride 2): TF-slim's running-stride rule
+        unit_strides = [s for repeats in STAGE_REPEATS for s in [2] + [1] * (repeats - 1)]
+        schedule = atrous_schedule([2, 2] + unit_strides, output_stride, atrous_rule)[2:]
 
         self.add_unit("conv1", ConvBNAct(3, channels[0], 3, 2, **bn), {"out": FeatureSpec(channels[0], 2)})
         self.add_unit("maxpool", nn.MaxPool2d(3, 2, 1), {"out": FeatureSpec(channels[0], 4)})
         stride, in_ch = 4, channels[0]
         for idx, (repeats, out_ch) in enumerate(zip(STAGE_REPEATS, channels[1:4])):
-            atrous = output_stride == 16 and idx == 2
-            first_stride, dilation = (1, 2) if atrous else (2, 1)
-            stride *= first_stride
-            units = [ShuffleV2Unit(in_ch, out_ch, split=False, stride=first_stride, dilation=dilation, **bn)]
-            units += [ShuffleV2Unit(out_ch, out_ch, split=True, dilation=dilation, **bn) for _ in range(repeats - 1)]
+            runs = schedule[sum(STAGE_REPEATS[:idx]) : sum(STAGE_REPEATS[: idx + 1])]
+            stride *= runs[0].stride
+            units = [ShuffleV2Unit(in_ch, out_ch, split=False, stride=runs[0].stride, dilation=runs[0].dilation, **bn)]
+            units += [ShuffleV2Unit(out_ch, out_ch, split=True, dilation=run.dilation, **bn) for run in runs[1:]]
             self.add_unit(f"stage{idx + 2}", nn.Sequential(*units), {"out": FeatureSpec(out_ch, stride)})
             in_ch = out_ch
         self.add_unit("conv5", ConvBNAct(in_ch, channels[4], 1, **bn), {"out": FeatureSpec(channels[4], stride)})

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..feature_spec import FeatureSpec
+from ..layers import ConvBNAct
 
 _GATE_ACTS = {"hardsigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid}
 
@@ -100,11 +101,7 @@ class LRASPPHead(nn.Module):
         self.pool_stride = _pair(pool_stride)
         self.align_corners = align_corners
         self.num_classes = num_classes
-        self.branch = nn.Sequential(
-            nn.Conv2d(high.channels, channels, 1, bias=False),
-            nn.BatchNorm2d(channels, eps=bn_eps, momentum=bn_momentum),
-            nn.ReLU(inplace=True),
-        )
+        self.branch = ConvBNAct(high.channels, channels, 1, act=nn.ReLU, bn_eps=bn_eps, bn_momentum=bn_momentum)
         self.gate_conv = nn.Conv2d(high.channels, channels, 1, bias=gate_bias)
         self.gate_act = _GATE_ACTS[gate_act]()
         self.high_classifier = nn.Conv2d(channels, num_classes, 1)

@@ -26,14 +26,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..feature_spec import FeatureSpec
+from ..layers import ConvBNAct
 
 
-def _conv_bn_relu(cin: int, cout: int, bn_eps: float, bn_momentum: float) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 1, bias=False),
-        nn.BatchNorm2d(cout, eps=bn_eps, momentum=bn_momentum),
-        nn.ReLU(inplace=True),
-    )
+def _conv_bn_relu(cin: int, cout: int, bn_eps: float, bn_momentum: float) -> ConvBNAct:
+    return ConvBNAct(cin, cout, 1, act=nn.ReLU, bn_eps=bn_eps, bn_momentum=bn_momentum)
 
 
 class RASPPHead(nn.Module):

@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..backbones.layers import ConvBNAct
+from ..layers import ConvBNAct
 from ..feature_spec import FeatureSpec
 
 

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from torch import Tensor, nn
 
-from ..backbones.layers import ConvBNAct
+from ..layers import ConvBNAct
 from ..feature_spec import FeatureSpec
 
 

@@ -57,11 +57,15 @@ def test_classifier_and_taps_match_torchvision(name: str, save_state) -> None:
         _close(backbone.forward_from("C4", feats["C4"]), c5_ref)
 
 
+# torchvision's dilated=True is our atrous_rule="torchvision"; its reduced_tail halves the classifier width, which our
+# width_rule="torchvision" does (the TF defaults differ: see test_atrous_rule.py and test_mobilenet_options.py).
+TV_ATROUS = {"output_stride": 16, "atrous_rule": "torchvision"}
+TV_TAIL = {"reduced_tail": "detection", "width_rule": "torchvision"}
 VARIANTS = [
-    ("mobilenet_v3_large", {"output_stride": 16}, {"dilated": True}),
-    ("mobilenet_v3_small", {"output_stride": 16}, {"dilated": True}),
-    ("mobilenet_v3_large", {"reduced_tail": "detection"}, {"reduced_tail": True}),
-    ("mobilenet_v3_small", {"reduced_tail": "detection", "output_stride": 16}, {"reduced_tail": True, "dilated": True}),
+    ("mobilenet_v3_large", TV_ATROUS, {"dilated": True}),
+    ("mobilenet_v3_small", TV_ATROUS, {"dilated": True}),
+    ("mobilenet_v3_large", TV_TAIL, {"reduced_tail": True}),
+    ("mobilenet_v3_small", {**TV_TAIL, **TV_ATROUS}, {"reduced_tail": True, "dilated": True}),
     ("mobilenet_v3_large", {"width_mult": 0.75, "width_rule": "torchvision"}, {"width_mult": 0.75}),
     ("mobilenet_v2", {"width_mult": 0.5}, {"width_mult": 0.5}),
     ("mobilenet_v2", {"width_mult": 1.4}, {"width_mult": 1.4}),

@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from densenets.analysis import count_complexity
-from densenets.models.backbones.layers import channel_shuffle
+from densenets.models.layers import channel_shuffle
 from densenets.models.backbones.shufflenet_v1 import ShuffleNetV1, ShuffleV1Unit, shufflenet_v1_channels
 from densenets.models.classifier import ImageClassifier
 
@@ -97,8 +97,11 @@ def test_atrous_stage4_is_built_dilated() -> None:
     plain, atrous = ShuffleNetV1(), ShuffleNetV1(output_stride=16)
     first = atrous.units["stage4"][0]
     assert first.depthwise[0].stride == (1, 1) and first.shortcut.stride == 1
-    assert all(u.depthwise[0].dilation == (2, 2) for u in atrous.units["stage4"])
+    # TF-slim's rule (the default): the de-strided unit keeps rate 1, the units after it get rate 2
+    assert [u.depthwise[0].dilation for u in atrous.units["stage4"]] == [(1, 1), (2, 2), (2, 2), (2, 2)]
     assert all(u.depthwise[0].dilation == (1, 1) for u in atrous.units["stage3"])
+    tv_rule = ShuffleNetV1(output_stride=16, atrous_rule="torchvision")
+    assert all(u.depthwise[0].dilation == (2, 2) for u in tv_rule.units["stage4"])
     assert {k: v.shape for k, v in plain.state_dict().items()} == {k: v.shape for k, v in atrous.state_dict().items()}
 
 

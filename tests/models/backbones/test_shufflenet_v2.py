@@ -85,8 +85,12 @@ def test_atrous_stage4_is_built_dilated_and_loads_the_same_weights() -> None:
     plain, atrous = ShuffleNetV2(), ShuffleNetV2(output_stride=16)
     first = atrous.units["stage4"][0]
     assert first.branch1[0].stride == (1, 1) and first.branch2[3].stride == (1, 1)
-    dws = [u.branch2[3] for u in atrous.units["stage4"]] + [first.branch1[0]]
+    # TF-slim's rule (the default): the de-strided unit keeps rate 1, the units after it get rate 2
+    assert first.branch1[0].dilation == (1, 1) and first.branch2[3].dilation == (1, 1)
+    dws = [u.branch2[3] for u in list(atrous.units["stage4"])[1:]]
     assert all(conv.dilation == (2, 2) and conv.padding == (2, 2) for conv in dws)
+    tv_first = ShuffleNetV2(output_stride=16, atrous_rule="torchvision").units["stage4"][0]
+    assert tv_first.branch1[0].dilation == (2, 2) and tv_first.branch2[3].dilation == (2, 2)
     assert all(u.branch2[3].dilation == (1, 1) for u in atrous.units["stage3"])
     assert {k: v.shape for k, v in plain.state_dict().items()} == {k: v.shape for k, v in atrous.state_dict().items()}
 

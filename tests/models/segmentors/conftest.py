@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 from densenets.models.backbones.base import Backbone
-from densenets.models.backbones.layers import ConvBNAct
+from densenets.models.layers import ConvBNAct
 from densenets.models.feature_spec import FeatureSpec
 
 

@@ -25,7 +25,7 @@ def test_lraspp_mobilenet_v3_large_parity(reduced_tail: bool) -> None:
     tv = _lraspp_mobilenetv3(mobilenet_v3_large(reduced_tail=reduced_tail, dilated=True), num_classes=19).eval()
     ours = EncoderDecoder(
         dict(name="mobilenet_v3_large", reduced_tail="detection" if reduced_tail else None, output_stride=16,
-             os8_tap="block4.out"),
+             atrous_rule="torchvision", os8_tap="block4.out"),
         TV_FORM_HEAD,
     ).eval()
     n_tv = sum(p.numel() for p in tv.parameters())

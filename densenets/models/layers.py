@@ -1,9 +1,8 @@
-"""Layers shared by the mobile backbones (plain Python, no registries)."""
+"""Layers shared by the backbones, necks and heads (plain Python, no registries): the one copy of each."""
 from __future__ import annotations
 
 from typing import Callable
 
-import torch
 from torch import Tensor, nn
 
 
@@ -86,4 +85,4 @@ def init_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-__all__ = ["make_divisible", "ConvBNAct", "SqueezeExcite", "channel_shuffle", "init_weights", "torch"]
+__all__ = ["make_divisible", "ConvBNAct", "SqueezeExcite", "channel_shuffle", "init_weights"]
