@@ -10,5 +10,5 @@ model = dict(
     iou_threshold=0.5,
     bn_eps=1e-3,
     bn_momentum=0.03,  # TF batch-norm decay 0.97
-    test_cfg=dict(score_thr=1e-8, nms_iou=0.6, max_per_img=100, topk=1000),
+    test_cfg=dict(score_thr=1e-8, nms_iou=0.6, max_per_class=100, max_per_img=100, topk=1000),
 )

@@ -10,6 +10,7 @@ means ``"<unit>.out"``. Subclasses add paper aliases (``C4``, ``C5``, ``OS8``) t
 """
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from typing import Iterable, Protocol, runtime_checkable
 
@@ -76,14 +77,26 @@ class Backbone(nn.Module):
         self.out_taps = out_taps
 
     def finish_init(
-        self, out_taps: Iterable[str], weights: str | None = None, norm_eval: bool = False, frozen_stages: int = -1
+        self,
+        out_taps: Iterable[str],
+        weights: object = None,
+        norm_eval: bool = False,
+        frozen_stages: int = -1,
+        freeze_norm: bool = False,
     ) -> None:
         """The options every backbone takes, applied after its units are built (weights initialised first):
 
         ``norm_eval`` — BN layers stay in eval mode while training (fine-tuning with small batches);
+        ``freeze_norm`` — also the BN affine parameters get no gradient, i.e. every BN is torchvision's
+        ``FrozenBatchNorm2d`` (what its detection builders use with pre-trained backbones); implies ``norm_eval``;
         ``frozen_stages`` — -1: none; n >= 0: the first unit (stem) and the n units after it get no gradient and stay
-        in eval mode; ``weights`` — a torchvision-format or densenets checkpoint (:mod:`.torchvision_weights`), whose
-        :class:`~.torchvision_weights.LoadReport` is kept in ``self.load_report``.
+        in eval mode (torchvision's ``trainable_backbone_layers=3`` on MobileNetV3 = ``features[:7]`` frozen =
+        ``frozen_stages=6``); ``weights`` — a torchvision-format or densenets checkpoint, or a torchvision weight name
+        such as ``"MobileNet_V3_Large_Weights.IMAGENET1K_V1"`` (:mod:`.torchvision_weights`); the
+        :class:`~.torchvision_weights.LoadReport` is kept in ``self.load_report``. A named weight whose file is not
+        in torch.hub's cache yet is loaded by :meth:`init_weights` (the Runner calls it before training; it raises
+        with the URL to fetch and where to put it if the file is still missing), so that a config naming it can be
+        built, counted and benchmarked without the file.
         """
         from ..layers import init_weights
 
@@ -91,17 +104,46 @@ class Backbone(nn.Module):
         self.set_out_taps(out_taps)
         if frozen_stages >= len(self.units):
             raise ValueError(f"frozen_stages={frozen_stages} but {type(self).__name__} has only {len(self.units)} units")
-        self.norm_eval = norm_eval
+        self.norm_eval = norm_eval or freeze_norm
+        self.freeze_norm = freeze_norm
         self.frozen_stages = frozen_stages
         for unit in self._frozen_units():
             for p in unit.parameters():
                 p.requires_grad_(False)
+        if freeze_norm:
+            for m in self.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    for p in m.parameters():
+                        p.requires_grad_(False)
         self.load_report = None
+        self.pending_weights = None
         if weights is not None:
-            from .torchvision_weights import load_backbone_weights
+            from .torchvision_weights import resolve_weights
 
-            self.load_report = load_backbone_weights(self, weights)
+            source = resolve_weights(weights, getattr(self, "arch", ""))
+            if source.available or source.name is None:
+                self._load(source.path)
+            else:
+                self.pending_weights = source
+                warnings.warn(f"{source.missing_message()}. Building {type(self).__name__} without them; "
+                              "init_weights() (called by the Runner before training) loads them once the file is "
+                              "there and raises otherwise.", stacklevel=3)
         self.train(self.training)
+
+    def _load(self, path: str) -> None:
+        from .torchvision_weights import load_backbone_weights
+
+        self.load_report = load_backbone_weights(self, path)
+
+    def init_weights(self) -> None:
+        """Load weights named by ``weights=`` that were not in torch.hub's cache at construction (else nothing)."""
+        source = getattr(self, "pending_weights", None)
+        if source is None:
+            return
+        if not source.available:
+            raise FileNotFoundError(source.missing_message())
+        self._load(source.path)
+        self.pending_weights = None
 
     def _frozen_units(self) -> list[nn.Module]:
         frozen = getattr(self, "frozen_stages", -1)

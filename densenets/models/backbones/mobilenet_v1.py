@@ -94,8 +94,9 @@ class MobileNetV1(MobileNetBackbone):
         bn_momentum: float = 0.1,
         out_taps: Sequence[str] = ("C4", "C5"),
         os8_tap: str = "conv5",
-        weights: str | None = None,
+        weights: object = None,
         norm_eval: bool = False,
+        freeze_norm: bool = False,
         frozen_stages: int = -1,
         reduced_tail: None = None,
         atrous_rule: str = "tf",
@@ -126,4 +127,4 @@ class MobileNetV1(MobileNetBackbone):
         self.add_alias("C4", "conv11")
         self.add_alias("C5", f"conv{len(V1_LAYERS)}")
         self._alias_os8(os8_tap)
-        self.finish_init(out_taps, weights, norm_eval, frozen_stages)
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages, freeze_norm)

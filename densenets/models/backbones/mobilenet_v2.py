@@ -112,8 +112,9 @@ class MobileNetV2(MobileNetBackbone):
         bn_momentum: float = 0.1,
         out_taps: Sequence[str] = ("C4", "C5"),
         os8_tap: str = "block6.depthwise",
-        weights: str | None = None,
+        weights: object = None,
         norm_eval: bool = False,
+        freeze_norm: bool = False,
         frozen_stages: int = -1,
         scale_final_conv: bool = False,
         atrous_rule: str = "tf",
@@ -136,4 +137,4 @@ class MobileNetV2(MobileNetBackbone):
         self.add_alias("C5", "final_conv")
         self.add_alias("C5_pre", f"block{len(table.blocks)}.out")
         self._alias_os8(os8_tap)
-        self.finish_init(out_taps, weights, norm_eval, frozen_stages)
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages, freeze_norm)

@@ -178,8 +178,9 @@ class MobileNetV3(MobileNetBackbone):
         out_taps: Sequence[str] = ("C4", "C5"),
         os8_tap: str | None = None,
         width_rule: str = "paper",
-        weights: str | None = None,
+        weights: object = None,
         norm_eval: bool = False,
+        freeze_norm: bool = False,
         frozen_stages: int = -1,
         atrous_rule: str = "tf",
     ) -> None:
@@ -201,7 +202,7 @@ class MobileNetV3(MobileNetBackbone):
         self.add_alias("C4", f"block{table.last_stage_start}.expand")
         self.add_alias("C5", "final_conv")
         self._alias_os8(os8_tap or table.os8_tap)
-        self.finish_init(out_taps, weights, norm_eval, frozen_stages)
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages, freeze_norm)
 
 
 def mobilenet_v3_large(**options) -> MobileNetV3:

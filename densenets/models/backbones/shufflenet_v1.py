@@ -128,7 +128,8 @@ class ShuffleNetV1(Backbone):
         bn_eps: float = 1e-5,
         bn_momentum: float = 0.1,
         norm_eval: bool = False,
-        weights: str | None = None,
+        freeze_norm: bool = False,
+        weights: object = None,
         frozen_stages: int = -1,
         atrous_rule: str = "tf",
     ) -> None:
@@ -163,7 +164,7 @@ class ShuffleNetV1(Backbone):
         self.add_alias("C4", "stage3")
         self.add_alias("C5", "stage4")
         self.num_features = stages[2]
-        self.finish_init(out_taps, weights, norm_eval, frozen_stages)
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages, freeze_norm)
 
 
 __all__ = ["ShuffleNetV1", "ShuffleV1Unit", "STAGE_OUT_CHANNELS", "shufflenet_v1_channels"]

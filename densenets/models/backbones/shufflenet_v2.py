@@ -115,7 +115,8 @@ class ShuffleNetV2(Backbone):
         bn_eps: float = 1e-5,
         bn_momentum: float = 0.1,
         norm_eval: bool = False,
-        weights: str | None = None,
+        freeze_norm: bool = False,
+        weights: object = None,
         frozen_stages: int = -1,
         atrous_rule: str = "tf",
     ) -> None:
@@ -151,7 +152,7 @@ class ShuffleNetV2(Backbone):
         self.add_alias("C4", "stage3")
         self.add_alias("C5", "conv5")
         self.num_features = channels[4]
-        self.finish_init(out_taps, weights, norm_eval, frozen_stages)
+        self.finish_init(out_taps, weights, norm_eval, frozen_stages, freeze_norm)
 
 
 __all__ = ["ShuffleNetV2", "ShuffleV2Unit", "STAGE_OUT_CHANNELS"]

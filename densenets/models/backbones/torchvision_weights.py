@@ -8,6 +8,11 @@ classification head, and the torchvision prefix of the classifier (skipped when 
 Keys that do not fit — missing, unexpected, or of another shape (an RF2 tail or α ≠ 1 against full-width
 weights) — are never dropped silently: they are listed by name in the returned :class:`LoadReport` and in a warning.
 To add an architecture, write its ``backbone_keys`` function and add one entry to :data:`TORCHVISION_FORMATS`.
+
+``weights`` may also be a torchvision weight name, ``"MobileNet_V3_Large_Weights.IMAGENET1K_V1"`` (or the enum member
+itself): :func:`resolve_weights` finds it where torchvision's own ``weights.get_state_dict()`` keeps it — torch.hub's
+cache, ``<torch.hub.get_dir()>/checkpoints/<file name of weights.url>`` (``$TORCH_HOME/hub/checkpoints``). Nothing
+is ever downloaded here: a missing file is reported with the URL to fetch and the path to put it at.
 """
 from __future__ import annotations
 
@@ -16,10 +21,10 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import urlparse
 
 import torch
 from torch import Tensor, nn
-
 
 
 @dataclass
@@ -189,6 +194,67 @@ TORCHVISION_FORMATS: dict[str, TorchvisionFormat] = {
     "mobilenet_v3_small": TorchvisionFormat(mobilenet_v3_keys, _V3_HEAD),
     "shufflenet_v2": TorchvisionFormat(shufflenet_v2_keys, {"fc.weight": "fc.weight", "fc.bias": "fc.bias"}, ("fc.",)),
 }
+
+
+# torchvision weight enums whose checkpoints fit a densenets backbone, by the backbone's ``arch``
+TORCHVISION_WEIGHT_ENUMS: dict[str, str] = {
+    "MobileNet_V2_Weights": "mobilenet_v2",
+    "MobileNet_V3_Large_Weights": "mobilenet_v3_large",
+    "MobileNet_V3_Small_Weights": "mobilenet_v3_small",
+    "ShuffleNet_V2_X0_5_Weights": "shufflenet_v2",
+    "ShuffleNet_V2_X1_0_Weights": "shufflenet_v2",
+    "ShuffleNet_V2_X1_5_Weights": "shufflenet_v2",
+    "ShuffleNet_V2_X2_0_Weights": "shufflenet_v2",
+}
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """Where a ``weights=`` value lives: ``path`` (a local file, or torch.hub's cache file of a torchvision weight
+    ``name`` downloaded from ``url``)."""
+
+    path: str
+    name: str | None = None
+    url: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return os.path.isfile(self.path)
+
+    def missing_message(self) -> str:
+        return (f"torchvision weights {self.name} are not in torch.hub's cache: fetch {self.url} and save it as "
+                f"{self.path} (on a machine with internet, `torchvision.models.get_weight('{self.name}')"
+                f".get_state_dict()` does exactly that; set TORCH_HOME to use another cache directory)")
+
+
+def resolve_weights(weights: object, arch: str = "") -> WeightsSource:
+    """A local checkpoint path, or a torchvision weight name / enum member for a backbone of ``arch``.
+
+    A string ``"<Enum>.<MEMBER>"`` whose enum is one of torchvision's is a weight name (never a file name); its file
+    is torchvision's cache file, whether or not it exists yet (see :attr:`WeightsSource.available`).
+    """
+    from torchvision.models import WeightsEnum, get_weight
+
+    if isinstance(weights, WeightsEnum):
+        enum, member = type(weights).__name__, weights.name
+    elif isinstance(weights, str) and not os.path.exists(weights) and weights.count(".") == 1 \
+            and all(part.isidentifier() for part in weights.split(".")) and weights.split(".")[0].endswith("_Weights"):
+        enum, member = weights.split(".")
+    else:
+        return WeightsSource(os.fspath(weights))  # type: ignore[arg-type]
+    name = f"{enum}.{member}"
+    try:
+        entry = weights if isinstance(weights, WeightsEnum) else get_weight(name)
+    except (ValueError, KeyError, AttributeError) as err:
+        raise ValueError(f"weights={name!r}: not a torchvision weight name ({err})") from err
+    expected = TORCHVISION_WEIGHT_ENUMS.get(enum)
+    if expected is None:
+        raise ValueError(f"weights={name!r}: a backbone loads only classification weights of "
+                         f"{sorted(TORCHVISION_WEIGHT_ENUMS)}")
+    if arch and arch != expected:
+        raise ValueError(f"weights={name!r} are {expected} weights, but this backbone is {arch}")
+    filename = os.path.basename(urlparse(entry.url).path)  # as torch.hub.load_state_dict_from_url names it
+    return WeightsSource(os.path.join(torch.hub.get_dir(), "checkpoints", filename), name, entry.url)
 
 
 def _is_own_format(module: nn.Module, state: Mapping[str, Tensor]) -> bool:

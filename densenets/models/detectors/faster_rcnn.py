@@ -36,6 +36,7 @@ from ..backbones.base import Backbone
 from ..data_preprocessor import ImagePreprocessor  # noqa: F401  (registers the default preprocessor)
 from ..heads.rcnn_tail_head import BackboneTailHead
 from ..necks.fpn import FPN
+from .ssd_postprocess import rank_within_groups
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
@@ -71,6 +72,10 @@ class FasterRCNN(BaseModel):
         roi_output_size: RoIAlign size; default 14 for ``backbone_tail`` (7 after the tail), 7 for ``two_mlp``.
         rpn_* / box_*: torchvision's ``RegionProposalNetwork`` / ``RoIHeads`` settings (same names and defaults
             as ``torchvision.models.detection.FasterRCNN``).
+        box_detections_per_class: at most this many detections of one class per image, applied before
+            ``box_detections_per_img`` (TF OD API ``max_detections_per_class``); ``None``: no such cap (torchvision).
+        loss_weights: factors of the four losses by name (``loss_objectness``, ``loss_rpn_box_reg``,
+            ``loss_classifier``, ``loss_box_reg``); TF OD API Faster R-CNN configs weigh both localization losses 2.0.
         tensor_num_rois: proposals run through the box head in ``mode="tensor"`` (default
             ``rpn_post_nms_top_n_test``).
         data_preprocessor: an ``ImagePreprocessor`` config (default: ImageNet mean/std, padding with the mean to a
@@ -110,6 +115,8 @@ class FasterRCNN(BaseModel):
         box_batch_size_per_image: int = 512,
         box_positive_fraction: float = 0.25,
         bbox_reg_weights: Sequence[float] | None = None,
+        box_detections_per_class: int | None = None,
+        loss_weights: dict[str, float] | None = None,
         tensor_num_rois: int | None = None,
         data_preprocessor: dict | nn.Module | None = None,
         init_cfg: dict | None = None,
@@ -181,8 +188,14 @@ class FasterRCNN(BaseModel):
             tuple(bbox_reg_weights) if bbox_reg_weights is not None else None,
             box_score_thresh,
             box_nms_thresh,
-            box_detections_per_img,
+            # with a per-class cap, RoIHeads keeps every NMS survivor and predict() applies both caps in TF's order
+            box_detections_per_img if box_detections_per_class is None else 10**9,
         )
+        self.box_detections_per_img, self.box_detections_per_class = box_detections_per_img, box_detections_per_class
+        unknown = set(loss_weights or {}) - {"loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg"}
+        if unknown:
+            raise ValueError(f"FasterRCNN: loss_weights has unknown losses {sorted(unknown)}")
+        self.loss_weights = dict(loss_weights or {})
         self.tensor_num_rois = tensor_num_rois if tensor_num_rois is not None else rpn_post_nms_top_n_test
 
     # -- helpers -----------------------------------------------------------------------------------------------
@@ -253,7 +266,7 @@ class FasterRCNN(BaseModel):
         with self._stage_mode(True):
             proposals, rpn_losses = self.rpn(images, feats, targets)
             _, roi_losses = self.roi_heads(feats, proposals, images.image_sizes, targets)
-        return {**rpn_losses, **roi_losses}
+        return {k: v * self.loss_weights.get(k, 1.0) for k, v in {**rpn_losses, **roi_losses}.items()}
 
     def predict(self, inputs: Tensor, data_samples: list[dict] | None = None) -> list[dict]:
         """Detections per image: ``pred_boxes`` (xyxy, original image pixels), ``pred_scores``, ``pred_labels``
@@ -266,6 +279,9 @@ class FasterRCNN(BaseModel):
         samples = data_samples if data_samples else [{} for _ in detections]
         results = []
         for sample, det, (h, w) in zip(samples, detections, images.image_sizes):
+            if self.box_detections_per_class is not None:  # sorted by score: per-class cap, then the total cap
+                keep = rank_within_groups(det["labels"]) < self.box_detections_per_class
+                det = {k: v[keep][: self.box_detections_per_img] for k, v in det.items()}
             boxes = det["boxes"]
             if sample.get("flip", False):
                 boxes = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], dim=1)

@@ -1,13 +1,19 @@
-"""SSDLite post-processing, vectorised over images and classes (TF ``batch_non_max_suppression``).
+"""SSDLite post-processing, vectorised over images and classes, equal to TF's ``batch_multiclass_non_max_suppression``.
 
-Per image, the ``topk`` best (anchor, class) scores are kept, then one ``torchvision.ops.batched_nms`` call runs
-class-wise NMS for every image of the batch at once (the group id is ``image * num_classes + class``), and the first
-``max_per_img`` survivors of each image are returned. Greedy NMS only lets a box be suppressed by higher-scoring
-boxes, so whenever at least ``max_per_img`` candidates of an image survive, the result equals NMS over all
-``A x C`` scores; ``topk`` only bounds the work.
+TF Object Detection API ``core/post_processing.py`` ``multiclass_non_max_suppression``, per image: for every class,
+keep the boxes whose score is above ``score_thresh``, run NMS and keep at most ``max_size_per_class`` survivors;
+concatenate the classes, sort by score and keep the first ``max_total_size``. ``ssdlite_mobilenet_v3_large_320x320
+_coco.config`` sets ``score_threshold: 1e-8``, ``iou_threshold: 0.6``, ``max_detections_per_class: 100``,
+``max_total_detections: 100``. :class:`SSDPostProcessor` returns exactly that (up to ties in score), in every case.
 
-Deviation from TF: no separate ``max_detections_per_class`` cap (TF sets it to 100 = ``max_total_detections``, so a
-single class could only be capped by it if it alone had > 100 survivors).
+How it stays fast: it runs that procedure on the ``k`` best (anchor, class) candidates of each image (``k = topk`` at
+first) with one ``torchvision.ops.batched_nms`` call for the whole batch (group id ``image * num_classes + class``).
+Greedy NMS lets a box be suppressed only by higher-scoring boxes of its class, so the survivors found among the ``k``
+best candidates are exactly the full procedure's survivors down to the ``k``-th score; hence an image's result is
+final once ``max_per_img`` survivors remain after the per-class cap, or once ``k`` covers all of its candidates above
+the threshold. Otherwise (e.g. a dense cluster where the best 1000 candidates suppress one another to a handful)
+``k`` grows fourfold and the pass is repeated, up to all candidates; ``topk`` therefore bounds only the first pass's
+work, never the result.
 """
 from __future__ import annotations
 
@@ -33,26 +39,63 @@ class Detections:
         return list(zip(self.boxes.split(self.counts), self.scores.split(self.counts), self.labels.split(self.counts)))
 
 
+def rank_within_groups(groups: Tensor) -> Tensor:
+    """Position of each element among the elements of its group, in the given order (``groups`` sorted or not)."""
+    order = torch.sort(groups, stable=True).indices
+    sorted_groups = groups[order]
+    counts = torch.bincount(sorted_groups)
+    first = torch.cumsum(counts, 0) - counts
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(groups.numel(), device=groups.device) - first[sorted_groups]
+    return rank
+
+
 class SSDPostProcessor:
-    """Score threshold, top-k, class-wise batched NMS, per-image cap (TF: 1e-8, IoU 0.6, 100 per image)."""
+    """Score threshold, class-wise NMS, ``max_per_class`` then ``max_per_img`` caps (TF: 1e-8, IoU 0.6, 100, 100).
+
+    ``topk``: candidates per image of the first pass (module docstring); it changes the speed, not the result.
+    """
 
     def __init__(
-        self, score_thr: float = 1e-8, nms_iou: float = 0.6, max_per_img: int = 100, topk: int = 1000
+        self,
+        score_thr: float = 1e-8,
+        nms_iou: float = 0.6,
+        max_per_img: int = 100,
+        topk: int = 1000,
+        max_per_class: int = 100,
     ) -> None:
+        if topk < 1 or max_per_img < 1 or max_per_class < 1:
+            raise ValueError(f"SSDPostProcessor: topk ({topk}), max_per_img ({max_per_img}) and max_per_class "
+                             f"({max_per_class}) must be >= 1")
         self.score_thr = score_thr
         self.nms_iou = nms_iou
         self.max_per_img = max_per_img
+        self.max_per_class = max_per_class
         self.topk = topk
 
     def __call__(self, scores: Tensor, boxes: Tensor) -> Detections:
         """``scores [B, A, C]`` (probabilities), ``boxes [B, A, 4]`` (``xyxy``) -> :class:`Detections`."""
         batch, num_anchors, num_classes = scores.shape
-        k = min(self.topk, num_anchors * num_classes)
-        top_scores, top_idx = scores.reshape(batch, -1).topk(k, dim=1)  # [B, k], sorted
+        flat = scores.reshape(batch, -1)
+        total = flat.shape[1]
+        candidates = (flat > self.score_thr).sum(1)  # per image, above the threshold
+        k = min(self.topk, total)
+        while True:
+            result, counts = self._pass(flat, boxes, num_classes, k)
+            final = (counts >= self.max_per_img) | (candidates <= k)
+            if k >= total or bool(final.all()):
+                return result
+            k = min(4 * k, total)
+
+    def _pass(self, flat: Tensor, boxes: Tensor, num_classes: int, k: int) -> tuple[Detections, Tensor]:
+        """The TF procedure on the ``k`` best candidates of each image; also returns the survivor count per image
+        after the per-class cap (before the per-image cap)."""
+        batch = flat.shape[0]
+        top_scores, top_idx = flat.topk(k, dim=1)  # [B, k], sorted
         anchor_idx = top_idx // num_classes
         labels = top_idx % num_classes
         cand_boxes = boxes.gather(1, anchor_idx[..., None].expand(batch, k, 4))
-        image_idx = torch.arange(batch, device=scores.device)[:, None].expand(batch, k)
+        image_idx = torch.arange(batch, device=flat.device)[:, None].expand(batch, k)
 
         top_scores, labels, image_idx, cand_boxes = (
             top_scores.reshape(-1), labels.reshape(-1), image_idx.reshape(-1), cand_boxes.reshape(-1, 4)
@@ -62,21 +105,22 @@ class SSDPostProcessor:
             top_scores, labels, image_idx, cand_boxes = (
                 top_scores[keep], labels[keep], image_idx[keep], cand_boxes[keep]
             )
-        kept = batched_nms(cand_boxes, top_scores, image_idx * num_classes + labels, self.nms_iou)
-        # kept is sorted by score over the whole batch; a stable sort by image keeps that order within each image
+        groups = image_idx * num_classes + labels
+        kept = batched_nms(cand_boxes, top_scores, groups, self.nms_iou)  # sorted by score over the whole batch
+        kept = kept[rank_within_groups(groups[kept]) < self.max_per_class]  # TF max_size_per_class
+        # a stable sort by image keeps the score order within each image
+        kept = kept[torch.sort(image_idx[kept], stable=True).indices]
         image_of_kept = image_idx[kept]
-        order = torch.sort(image_of_kept, stable=True).indices
-        kept, image_of_kept = kept[order], image_of_kept[order]
         counts = torch.bincount(image_of_kept, minlength=batch)
         first = torch.cumsum(counts, 0) - counts
         rank = torch.arange(kept.numel(), device=kept.device) - first[image_of_kept]
-        sel = rank < self.max_per_img
+        sel = rank < self.max_per_img  # TF max_total_size
         kept, image_of_kept = kept[sel], image_of_kept[sel]
-        counts = counts.clamp(max=self.max_per_img)
-        return Detections(
+        dets = Detections(
             boxes=cand_boxes[kept],
             scores=top_scores[kept],
             labels=labels[kept],
             batch_idx=image_of_kept,
-            counts=counts.tolist(),
+            counts=counts.clamp(max=self.max_per_img).tolist(),
         )
+        return dets, counts

@@ -34,20 +34,22 @@ def test_all_configs_are_listed():
     names = {p.stem for p in CONFIGS}
     expected = {f"faster_rcnn_{n}" for n in (
         "shufflenet_v1_2x_g3_600", "shufflenet_v1_1x_g3_600", "mobilenet_v1_600", "shufflenet_v1_2x_g3_300",
-        "shufflenet_v1_1x_g3_300", "mobilenet_v1_300", "mbv3_large_fpn", "mbv3_large_320_fpn", "shufflenet_v2_x1_600")}
+        "shufflenet_v1_1x_g3_300", "mobilenet_v1_300", "mbv3_large_fpn", "mbv3_large_320_fpn", "shufflenet_v2_x1_600",
+        "mbv3_large_fpn_scratch", "mbv3_large_320_fpn_scratch")}
     assert expected <= names and DEMO_CONFIGS
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_config_resize_is_in_the_pipeline(path):
     cfg = Config.fromfile(path)
-    key = next(k for k in SIZES if path.stem.endswith(k))
+    key = next(k for k in SIZES if path.stem.removesuffix("_scratch").endswith(k))
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         resize = loader.dataset.pipeline[1].transforms[0]
         assert resize.type == "ResizeShortestEdge" and (resize.short, resize.max_long) == SIZES[key]
     assert cfg.model.data_preprocessor.size_divisor == 32 and cfg.default_scope == "densenets"
 
 
+@pytest.mark.filterwarnings("ignore:torchvision weights .* are not in torch.hub's cache")
 @pytest.mark.parametrize("names, model_cfg", MODELS_OF_CONFIGS, ids=[n for n, _ in MODELS_OF_CONFIGS])
 def test_config_trains_one_step_and_predicts(names, model_cfg):
     torch.manual_seed(0)

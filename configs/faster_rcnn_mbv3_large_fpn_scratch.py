@@ -1,0 +1,5 @@
+# faster_rcnn_mbv3_large_fpn.py from scratch: torchvision's builder with weights_backbone=None (trainable BN,
+# every backbone layer trainable). Not the recipe behind torchvision's 32.8 mAP, which starts from ImageNet weights.
+_base_ = ['faster_rcnn_mbv3_large_fpn.py']
+
+model = dict(backbone=dict(weights=None, freeze_norm=False, frozen_stages=-1))
