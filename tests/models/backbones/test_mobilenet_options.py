@@ -122,3 +122,27 @@ def test_registry_build() -> None:
     assert [(s.channels, s.stride) for s in backbone.output_shape().values()] == [(88, 8), (288, 16)]
     assert type(MODELS.build(dict(type="MobileNetV2"))).__name__ == "MobileNetV2"
     assert type(MODELS.build(dict(type="MobileNetV1"))).__name__ == "MobileNetV1"
+
+
+def test_reduced_tail_classifier_width_follows_the_source_cited() -> None:
+    """TF-slim mobilenet_v3.py: V3_LARGE_DETECTION = _reduce_consecutive_layers(V3_LARGE, 13, 16) halves conv_defs
+    13-16 only (bnecks 13-15, the 960 conv); the 1280 conv (conv_def 18) keeps its width. torchvision's
+    reduced_tail=True halves it too: width_rule="torchvision"."""
+    import torchvision
+
+    assert mobilenet_v3_table("large", reduced_tail="detection").head == 1280
+    assert mobilenet_v3_table("small", reduced_tail="detection").head == 1024
+    for arch in ("large", "small"):
+        tv = getattr(torchvision.models, f"mobilenet_v3_{arch}")(reduced_tail=True)
+        assert mobilenet_v3_table(arch, reduced_tail="detection", width_rule="torchvision").head == \
+            tv.classifier[0].out_features  # 640 / 512
+        assert mobilenet_v3_table(arch, reduced_tail="detection").final == tv.classifier[0].in_features  # 480 / 288
+
+
+def test_v1_activation_option() -> None:
+    """ReLU (the paper's text) by default; ReLU6 (TF-slim mobilenet_v1_arg_scope) as an option."""
+    acts = lambda b: {type(m) for m in b.modules() if isinstance(m, (torch.nn.ReLU, torch.nn.ReLU6))}  # noqa: E731
+    assert acts(build_backbone("mobilenet_v1")) == {torch.nn.ReLU}
+    assert acts(build_backbone("mobilenet_v1", activation="relu6")) == {torch.nn.ReLU6}
+    with pytest.raises(ValueError, match="activation"):
+        build_backbone("mobilenet_v1", activation="hswish")

@@ -39,6 +39,7 @@ def test_table6_params_and_madds(row: str):
     cfg = Config.fromfile(str(ROOT / "configs" / config))
     cfg.model.num_classes = 90
     model = MODELS.build(cfg.model)
+    assert model.head.num_columns == 90  # counted with one sigmoid column per class (see the test below)
     c = count_complexity(model, (320, 320))
     assert abs(c.params / params - 1) <= PARAM_TOLERANCE.get(row, 0.03), f"{row}: {c.params} params vs {params:.0f}"
     assert abs(c.madds / madds - 1) <= MADDS_TOLERANCE.get(row, 0.03), f"{row}: {c.madds} MAdds vs {madds:.0f}"
@@ -53,3 +54,19 @@ def test_head_counts_match_a_hand_count():
     expected_madds = sum(s * s * (2 * c * 9 + c * a * 94) for c, a, s in zip(chans, anchors, sizes))
     c = count_complexity(model, (320, 320), parts=["head"])
     assert c.parts["head"] == (expected_params, expected_madds)
+
+
+def test_tf_background_column_is_not_built_and_what_it_would_add():
+    """TF OD API ssd_meta_arch.py builds num_classes + 1 class columns (add_background_class) and, with
+    encode_background_as_zeros, trains the background column towards 0 and slices it off in postprocess. densenets
+    builds only the num_classes columns (the Table 6 counts above use them); TF's construction adds one 1x1-conv
+    output (weights + bias) per anchor on every map: +11,841 params for V3-Large RF2 (3,248,255 instead of 3,236,414).
+    With the softmax loss (torchvision's form) the background column is real and is built."""
+    focal = SSDLite(backbone=dict(name="mobilenet_v3_large", reduced_tail="detection"), num_classes=90)
+    chans, anchors = (672, 480, 512, 256, 256, 128), (3, 6, 6, 6, 6, 6)
+    assert focal.head.num_columns == 90
+    assert [p[-1].out_channels for p in focal.head.cls_preds] == [a * 90 for a in anchors]
+    assert sum(a * (c + 1) for c, a in zip(chans, anchors)) == 11_841
+    softmax = SSDLite(backbone=dict(name="mobilenet_v3_large", reduced_tail="detection"), num_classes=90,
+                      loss="softmax_hnm")
+    assert softmax.head.num_columns == 91
