@@ -83,7 +83,8 @@ def build_models() -> dict[str, tuple[nn.Module, Callable[[nn.Module, torch.Tens
     torch.manual_seed(0)
     ours = MODELS.build(Config.fromfile(str(CONFIG)).model)
     ours_tv_form = EncoderDecoder(
-        dict(name="mobilenet_v3_large", reduced_tail="detection", output_stride=16, os8_tap="block4.out"),
+        dict(name="mobilenet_v3_large", reduced_tail="detection", output_stride=16, atrous_rule="torchvision",
+             os8_tap="block4.out"),
         dict(type="LRASPPHead", num_classes=19, channels=128, pool_kernel=None, gate_act="sigmoid", gate_bias=False),
     )
     tv_rf2 = _lraspp_mobilenetv3(mobilenet_v3_large(reduced_tail=True, dilated=True), num_classes=19)

@@ -63,7 +63,7 @@ class SSDLite(BaseModel):
             defaults to the backbone's, as in TF).
         anchor_layout: ``"tf"`` (default) or ``"torchvision"``; ``anchors`` adds generator options.
         loss: ``"focal"`` (default, TF) or ``"softmax_hnm"`` (torchvision), or a dict with options.
-        test_cfg: ``score_thr``, ``nms_iou``, ``max_per_img``, ``topk`` of :class:`SSDPostProcessor`.
+        test_cfg: ``score_thr``, ``nms_iou``, ``max_per_class``, ``max_per_img``, ``topk`` of :class:`SSDPostProcessor`.
     """
 
     def __init__(
