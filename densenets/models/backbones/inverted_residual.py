@@ -62,7 +62,9 @@ class InvertedResidual(nn.Module):
         self.in_channels, self.exp_channels, self.out_channels = in_channels, exp_channels, out_channels
 
     @classmethod
-    def from_row(cls, row: BlockRow, act: Callable[..., nn.Module], bn_eps: float, bn_momentum: float) -> "InvertedResidual":
+    def from_row(
+        cls, row: BlockRow, act: Callable[..., nn.Module], bn_eps: float, bn_momentum: float
+    ) -> "InvertedResidual":
         """The block of one architecture row (``act`` is the module class of ``row.act``)."""
         return cls(row.in_channels, row.exp, row.out, kernel_size=row.kernel, stride=row.stride,
                    dilation=row.dilation, act=act, se_channels=row.se, bn_eps=bn_eps, bn_momentum=bn_momentum)

@@ -78,7 +78,7 @@ class MobileNetV1(MobileNetBackbone):
     ``OS8`` = ``conv5`` (256 ch, the last OS-8 layer; TF DeepLab defines no V1 low-level feature) or ``os8_tap``.
     ``width_mult`` is α of §3.3 (channels ``make_divisible(c·α, 8)``); ``output_stride=16`` makes conv 12 stride 1;
     ``atrous_rule="tf"`` (TF-slim ``mobilenet_v1_base``: ``layer_rate = rate; rate *= conv_def.stride``) keeps conv 12
-    at rate 1 and gives conv 13 dilation 2, ``"torchvision"`` gives both dilation 2 (:mod:`.mobilenet_base`).
+    at rate 1 and gives conv 13 dilation 2, ``"torchvision"`` gives both dilation 2 (:mod:`.atrous`).
     ``activation``: ``"relu"`` (the paper's text, default) or ``"relu6"`` (TF-slim ``mobilenet_v1_arg_scope``, used by
     the TF OD API's detection feature extractors; the detection configs set it). V1 has no reduced tail. BN defaults
     are PyTorch's (eps 1e-5, momentum 0.1).

@@ -59,9 +59,9 @@ def mobilenet_v2_table(
 
     ``reduced_tail="segmentation"`` is the V3 paper's Table 7 "RF2" for V2: the output channels of the last stage
     (bottlenecks 14–17: 160→80, 320→160) and the final 1x1 conv (1280→640) are halved; expansions stay
-    ``t × in``, so bottleneck 14 keeps 576 and 15–17 expand to 480. ``output_stride=16`` makes bottleneck 14 stride 1;
-    with ``atrous_rule="tf"`` (TF-slim ``mobilenet_base``, used by TF DeepLab) it keeps rate 1 and bottlenecks
-    15–17 get dilation 2, with ``"torchvision"`` bottleneck 14 gets dilation 2 too (:mod:`.mobilenet_base`).
+    ``t × in``, so bottleneck 14 keeps 576 and 15–17 expand to 480. ``output_stride=16`` makes bottleneck 14
+    stride 1; with ``atrous_rule="tf"`` (TF-slim ``mobilenet_base``, used by TF DeepLab) it keeps rate 1 and
+    bottlenecks 15–17 get dilation 2, with ``"torchvision"`` bottleneck 14 gets dilation 2 too (:mod:`.atrous`).
     Channels are ``make_divisible(c·α, 8)``; the final conv stays at 1280 for α < 1 (paper §6.1, classification)
     unless ``scale_final_conv`` — TF's feature extractors for detection (``mobilenet_base`` without
     ``finegrain_classification_mode``) scale it too, which is what MobileNetV3 Table 6's SSDLite V2 0.5 / 0.35 rows

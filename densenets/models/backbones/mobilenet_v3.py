@@ -107,7 +107,7 @@ def mobilenet_v3_table(
     * ``output_stride=16`` — the stride-2 bneck of the last stage (Large 13, Small 9) gets stride 1 (V3 §6.4).
       ``atrous_rule="tf"`` (TF-slim ``mobilenet_base``, what TF DeepLab's ``mobilenet_v3_*_seg`` trained): that
       bneck keeps rate 1 and the bnecks after it get dilation 2; ``"torchvision"`` (``dilated=True``): it gets
-      dilation 2 as well (:mod:`.mobilenet_base`).
+      dilation 2 as well (:mod:`.atrous`).
     * ``width_mult`` α: block outputs, stem and final conv are ``make_divisible(c·α, 8)``. Expansions and the
       classifier width follow ``width_rule``: ``"paper"`` (the TF reference that produced the paper's Table 3:
       expansion = the row's ratio exp/in × the scaled input, classifier width kept at 1280 / 1024 for α < 1;
@@ -163,8 +163,8 @@ class MobileNetV3(MobileNetBackbone):
     ``OS8`` = TF DeepLab's low-level feature, the depthwise output of bneck 6 (Large, 120 ch) / 3 (Small, 88 ch) —
     pass ``os8_tap="block4.out"`` for torchvision's LR-ASPP choice. ``width_rule`` and ``atrous_rule``: see
     :func:`mobilenet_v3_table` (``"torchvision"`` to reproduce torchvision's networks: checkpoints built with
-    ``width_mult`` ≠ 1, its reduced-tail classifier, its ``dilated=True`` segmentation backbones). BN defaults are torchvision's (eps 1e-3,
-    momentum 0.01). ``num_features`` = C5 channels, ``head_channels`` = width of the classifier's hidden layer.
+    ``width_mult`` ≠ 1, its reduced-tail classifier, its ``dilated=True`` segmentation backbones). BN defaults are
+    torchvision's (eps 1e-3, momentum 0.01). ``num_features`` = C5 channels, ``head_channels`` = width of the classifier's hidden layer.
     """
 
     def __init__(

@@ -113,8 +113,9 @@ class ShuffleNetV1(Backbone):
     too); with ``atrous_rule="tf"`` (default; TF-slim ``mobilenet_base``'s rule, :mod:`.atrous` — ShuffleNet's paper
     and code define no atrous form, so the rule TF-slim, TF DeepLab and torchvision's ResNet share is used) that unit
     keeps dilation 1 and the 3 units after it get dilation 2 in their depthwise convs; ``"torchvision"`` gives the
-    first unit dilation 2 as well (torchvision MobileNetV3 ``dilated=True``'s rule). ``weights`` is a densenets checkpoint of this backbone
-    (torchvision has no ShuffleNet V1), loaded by :func:`.torchvision_weights.load_backbone_weights`.
+    first unit dilation 2 as well (torchvision MobileNetV3 ``dilated=True``'s rule). ``weights`` is a densenets
+    checkpoint of this backbone (torchvision has no ShuffleNet V1), loaded by
+    :func:`.torchvision_weights.load_backbone_weights`.
     """
 
     arch = "shufflenet_v1"
@@ -150,7 +151,8 @@ class ShuffleNetV1(Backbone):
         self.add_unit("maxpool", nn.MaxPool2d(3, 2, 1), {"out": FeatureSpec(stem, 4)})
         stride, in_ch = 4, stem
         for idx, (repeats, out_ch) in enumerate(zip(STAGE_REPEATS, stages)):
-            runs = schedule[sum(STAGE_REPEATS[:idx]) : sum(STAGE_REPEATS[: idx + 1])]
+            start = sum(STAGE_REPEATS[:idx])
+            runs = schedule[start : start + repeats]
             stride *= runs[0].stride
             units = [
                 ShuffleV1Unit(in_ch, out_ch, groups, downsample=True, stride=runs[0].stride, dilation=runs[0].dilation,

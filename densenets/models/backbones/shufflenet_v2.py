@@ -141,7 +141,8 @@ class ShuffleNetV2(Backbone):
         self.add_unit("maxpool", nn.MaxPool2d(3, 2, 1), {"out": FeatureSpec(channels[0], 4)})
         stride, in_ch = 4, channels[0]
         for idx, (repeats, out_ch) in enumerate(zip(STAGE_REPEATS, channels[1:4])):
-            runs = schedule[sum(STAGE_REPEATS[:idx]) : sum(STAGE_REPEATS[: idx + 1])]
+            start = sum(STAGE_REPEATS[:idx])
+            runs = schedule[start : start + repeats]
             stride *= runs[0].stride
             units = [ShuffleV2Unit(in_ch, out_ch, split=False, stride=runs[0].stride, dilation=runs[0].dilation, **bn)]
             units += [ShuffleV2Unit(out_ch, out_ch, split=True, dilation=run.dilation, **bn) for run in runs[1:]]

@@ -46,7 +46,10 @@ def test_fpn_configs_use_torchvision_recipe(config: str) -> None:
     assert all(not m.training for m in backbone.modules() if isinstance(m, torch.nn.BatchNorm2d))
 
 
-@pytest.mark.parametrize("config", ["faster_rcnn_mbv3_large_fpn_scratch.py", "faster_rcnn_mbv3_large_320_fpn_scratch.py"])
+SCRATCH = ["faster_rcnn_mbv3_large_fpn_scratch.py", "faster_rcnn_mbv3_large_320_fpn_scratch.py"]
+
+
+@pytest.mark.parametrize("config", SCRATCH)
 def test_scratch_configs_train_everything(config: str) -> None:
     cfg = Config.fromfile(str(ROOT / "configs" / config))
     backbone = MODELS.build(cfg.model).backbone
