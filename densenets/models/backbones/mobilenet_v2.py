@@ -1,7 +1,7 @@
 """MobileNetV2 (Sandler et al., 2018) with named taps, built from the paper's Table 2 by :func:`mobilenet_v2_table`.
 
-The inverted-residual block is :mod:`.inverted_residual`'s, the atrous rule :mod:`.atrous`'s; what every MobileNet shares
-(blocks from rows, the OS8 alias) is :mod:`.mobilenet_base`'s.
+The inverted-residual block is :mod:`.inverted_residual`'s, the atrous rule :mod:`.atrous`'s; what every MobileNet
+shares (blocks from rows, the OS8 alias) is :mod:`.mobilenet_base`'s.
 """
 from __future__ import annotations
 
