@@ -78,12 +78,15 @@ class SSDPostProcessor:
         batch, num_anchors, num_classes = scores.shape
         flat = scores.reshape(batch, -1)
         total = flat.shape[1]
-        candidates = (flat > self.score_thr).sum(1)  # per image, above the threshold
         k = min(self.topk, total)
+        candidates = None
         while True:
             result, counts = self._pass(flat, boxes, num_classes, k)
-            final = (counts >= self.max_per_img) | (candidates <= k)
-            if k >= total or bool(final.all()):
+            if k >= total or bool((counts >= self.max_per_img).all()):
+                return result
+            if candidates is None:
+                candidates = (flat > self.score_thr).sum(1)  # per image, above the threshold
+            if bool(((counts >= self.max_per_img) | (candidates <= k)).all()):
                 return result
             k = min(4 * k, total)
 
@@ -107,7 +110,8 @@ class SSDPostProcessor:
             )
         groups = image_idx * num_classes + labels
         kept = batched_nms(cand_boxes, top_scores, groups, self.nms_iou)  # sorted by score over the whole batch
-        kept = kept[rank_within_groups(groups[kept]) < self.max_per_class]  # TF max_size_per_class
+        if self.max_per_class < self.max_per_img:  # otherwise the total cap alone gives the same result
+            kept = kept[rank_within_groups(groups[kept]) < self.max_per_class]  # TF max_size_per_class
         # a stable sort by image keeps the score order within each image
         kept = kept[torch.sort(image_idx[kept], stable=True).indices]
         image_of_kept = image_idx[kept]
