@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
-from typing import Any, Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import torch
 from mmengine.model import BaseModel
@@ -33,28 +33,14 @@ from torchvision.ops import MultiScaleRoIAlign, clip_boxes_to_image
 
 from ...registry import MODELS
 from ..backbones.base import Backbone
+from ..builder import backbone_from_config
 from ..data_preprocessor import ImagePreprocessor  # noqa: F401  (registers the default preprocessor)
 from ..heads.rcnn_tail_head import BackboneTailHead
 from ..necks.fpn import FPN
+from .box_mapping import boxes_to_original
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
-
-
-def _build_backbone(cfg: dict | Backbone, out_taps: Sequence[str] | None) -> Backbone:
-    if isinstance(cfg, Backbone):
-        if out_taps is not None and tuple(cfg.out_taps) != tuple(out_taps):
-            cfg.set_out_taps(out_taps)
-        return cfg
-    from ..backbones import build_backbone
-
-    cfg = dict(cfg)
-    name = cfg.pop("name", None) or cfg.pop("type", None)
-    if name is None:
-        raise ValueError("FasterRCNN: the backbone config needs a 'name', e.g. dict(name='mobilenet_v1')")
-    if out_taps is not None:
-        cfg["out_taps"] = tuple(out_taps)
-    return build_backbone(name, **cfg)
 
 
 @MODELS.register_module()
@@ -76,6 +62,8 @@ class FasterRCNN(BaseModel):
         data_preprocessor: an ``ImagePreprocessor`` config (default: ImageNet mean/std, padding with the mean to a
             multiple of 32 — zeros after normalisation, as torchvision pads).
     """
+
+    task: ClassVar[str] = "detection"
 
     def __init__(
         self,
@@ -131,7 +119,7 @@ class FasterRCNN(BaseModel):
         self.num_classes = num_classes
         self.neck_type, self.roi_head_type = neck, roi_head
 
-        self.backbone = _build_backbone(backbone, tuple(fpn_taps) if neck == "fpn" else (rpn_tap,))
+        self.backbone = backbone_from_config(backbone, tuple(fpn_taps) if neck == "fpn" else (rpn_tap,), "FasterRCNN")
         if neck == "fpn":
             self.neck: FPN | None = FPN(self.backbone.output_shape(), fpn_channels)
             rpn_specs = self.neck.output_shape()
@@ -265,15 +253,8 @@ class FasterRCNN(BaseModel):
             detections, _ = self.roi_heads(feats, proposals, images.image_sizes)
         samples = data_samples if data_samples else [{} for _ in detections]
         results = []
-        for sample, det, (h, w) in zip(samples, detections, images.image_sizes):
-            boxes = det["boxes"]
-            if sample.get("flip", False):
-                boxes = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], dim=1)
-            if "scale_factor" in sample:
-                sx, sy = (float(v) for v in sample["scale_factor"])
-                boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
-            if "ori_shape" in sample:
-                boxes = clip_boxes_to_image(boxes, tuple(int(v) for v in sample["ori_shape"]))
+        for sample, det, hw in zip(samples, detections, images.image_sizes):
+            boxes = boxes_to_original(det["boxes"], sample, hw)
             out = dict(sample)
             out.update(pred_boxes=boxes.float(), pred_scores=det["scores"], pred_labels=det["labels"] - 1)
             results.append(out)
