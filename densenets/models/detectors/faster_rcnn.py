@@ -286,9 +286,10 @@ def torchvision_fpn_keys(model: FasterRCNN) -> dict[str, str]:
     """Map every state-dict key of an FPN-form MobileNetV3 :class:`FasterRCNN` to its key in torchvision's
     ``fasterrcnn_mobilenet_v3_large[_320]_fpn`` (``backbone.body.*``, ``backbone.fpn.*``, ``rpn.*``, ``roi_heads.*``).
     """
+    from ..backbones.mobilenet_v3 import MobileNetV3
     from ..backbones.torchvision_weights import mobilenet_v3_keys
 
-    if model.neck is None or not str(getattr(model.backbone, "arch", "")).startswith("mobilenet_v3"):
+    if model.neck is None or not isinstance(model.backbone, MobileNetV3):
         raise ValueError("torchvision_fpn_keys: only the FPN form on a MobileNetV3 backbone has a torchvision twin")
     mapping = {f"backbone.{k}": "backbone.body." + v.removeprefix("features.")
                for k, v in mobilenet_v3_keys(model.backbone).items()}
