@@ -261,26 +261,33 @@ class FasterRCNN(BaseModel):
         return results
 
     def _forward_tensor(self, inputs: Tensor) -> dict[str, Any]:
-        """Raw outputs for complexity counting, benchmarks and export: the RPN's objectness and box deltas on every
-        level, then the ``tensor_num_rois`` highest-scoring decoded anchors (no NMS, so the count is fixed) through
-        RoIAlign, the box head and the predictor. Returns ``features``, ``rpn_objectness``, ``rpn_box_deltas``,
-        ``rois`` (B x K x 4, input pixels), ``cls_logits`` (B*K x C+1) and ``box_deltas`` (B*K x 4(C+1))."""
-        n, _, h, w = inputs.shape
+        """Raw outputs for complexity counting, benchmarks and export (:func:`fixed_rois_forward` with
+        ``tensor_num_rois``), plus the RPN's input ``features``."""
         feats = self.extract_feat(inputs)
-        levels = list(feats.values())
-        objectness, deltas = self.rpn.head(levels)
-        images = ImageList(inputs, [(h, w)] * n)
-        anchors = self.rpn.anchor_generator(images, levels)
-        flat_obj, flat_deltas = concat_box_prediction_layers(objectness, deltas)
-        proposals = self.rpn.box_coder.decode(flat_deltas.detach(), anchors).view(n, -1, 4)
-        scores = flat_obj.view(n, -1)
-        top = scores.topk(min(self.tensor_num_rois, scores.shape[1]), dim=1).indices
-        rois = clip_boxes_to_image(proposals.gather(1, top[..., None].expand(-1, -1, 4)), (h, w))
-        roi_feats = self.roi_heads.box_roi_pool(feats, list(rois), images.image_sizes)
-        cls_logits, box_deltas = self.roi_heads.box_predictor(self.roi_heads.box_head(roi_feats))
-        return dict(features=feats, rpn_objectness=objectness, rpn_box_deltas=deltas, rois=rois,
-                    cls_logits=cls_logits, box_deltas=box_deltas)
+        return dict(features=feats, **fixed_rois_forward(self.rpn, self.roi_heads, feats, inputs, self.tensor_num_rois))
 
+
+def fixed_rois_forward(
+    rpn: RegionProposalNetwork, roi_heads: RoIHeads, feats: "OrderedDict[str, Tensor]", inputs: Tensor, num_rois: int
+) -> dict[str, Any]:
+    """A fixed-work pass of a torchvision RPN + RoI heads (ours, or a torchvision ``FasterRCNN``'s, for benchmarks):
+    the RPN's objectness and box deltas on every level, then the ``num_rois`` highest-scoring decoded anchors (no
+    NMS, so the count is fixed) through RoIAlign, the box head and the predictor. Returns ``rpn_objectness``,
+    ``rpn_box_deltas``, ``rois`` (B x K x 4, input pixels), ``cls_logits`` (B*K x C+1), ``box_deltas`` (B*K x 4(C+1))."""
+    n, _, h, w = inputs.shape
+    levels = list(feats.values())
+    objectness, deltas = rpn.head(levels)
+    images = ImageList(inputs, [(h, w)] * n)
+    anchors = rpn.anchor_generator(images, levels)
+    flat_obj, flat_deltas = concat_box_prediction_layers(objectness, deltas)
+    proposals = rpn.box_coder.decode(flat_deltas.detach(), anchors).view(n, -1, 4)
+    scores = flat_obj.view(n, -1)
+    top = scores.topk(min(num_rois, scores.shape[1]), dim=1).indices
+    rois = clip_boxes_to_image(proposals.gather(1, top[..., None].expand(-1, -1, 4)), (h, w))
+    roi_feats = roi_heads.box_roi_pool(feats, list(rois), images.image_sizes)
+    cls_logits, box_deltas = roi_heads.box_predictor(roi_heads.box_head(roi_feats))
+    return dict(rpn_objectness=objectness, rpn_box_deltas=deltas, rois=rois, cls_logits=cls_logits,
+                box_deltas=box_deltas)
 
 def torchvision_fpn_keys(model: FasterRCNN) -> dict[str, str]:
     """Map every state-dict key of an FPN-form MobileNetV3 :class:`FasterRCNN` to its key in torchvision's
