@@ -273,7 +273,8 @@ def fixed_rois_forward(
     """A fixed-work pass of a torchvision RPN + RoI heads (ours, or a torchvision ``FasterRCNN``'s, for benchmarks):
     the RPN's objectness and box deltas on every level, then the ``num_rois`` highest-scoring decoded anchors (no
     NMS, so the count is fixed) through RoIAlign, the box head and the predictor. Returns ``rpn_objectness``,
-    ``rpn_box_deltas``, ``rois`` (B x K x 4, input pixels), ``cls_logits`` (B*K x C+1), ``box_deltas`` (B*K x 4(C+1))."""
+    ``rpn_box_deltas``, ``rois`` (B x K x 4, input pixels), ``cls_logits`` (B*K x C+1) and ``box_deltas``
+    (B*K x 4(C+1))."""
     n, _, h, w = inputs.shape
     levels = list(feats.values())
     objectness, deltas = rpn.head(levels)
