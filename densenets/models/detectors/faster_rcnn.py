@@ -154,8 +154,7 @@ class FasterRCNN(BaseModel):
             box_head: nn.Module = BackboneTailHead(self.backbone, start=rpn_tap, until=tail_until)
             head_out = box_head.out_channels
         else:
-            in_channels = (self.neck.out_channels if self.neck is not None
-                           else self.backbone.output_shape()[rpn_tap].channels)
+            in_channels = rpn_specs[roi_names[0]].channels  # the FeatureSpec of the maps RoIAlign reads
             box_head = TwoMLPHead(in_channels * roi_output_size**2, representation_size)
             head_out = representation_size
         self.roi_heads = RoIHeads(
