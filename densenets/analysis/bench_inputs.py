@@ -18,14 +18,15 @@ CITYSCAPES_HW = (1024, 2048)
 
 
 def task_of(model: nn.Module) -> str:
-    """``"segmentation"``, ``"ssdlite"``, ``"faster_rcnn"`` or ``"other"``, from what the model holds."""
-    if hasattr(model, "decode_head"):
-        return "segmentation"
-    if hasattr(model, "assigner") and hasattr(model, "postprocessor"):
+    """The benchmark family: ``"ssdlite"`` / ``"faster_rcnn"`` for the two detectors, else the model's ``task``
+    (``"segmentation"``, ``"classification"``), ``"other"`` for a module without one (a bare backbone)."""
+    from ..models.detectors import FasterRCNN, SSDLite
+
+    if isinstance(model, SSDLite):
         return "ssdlite"
-    if hasattr(model, "rpn") and hasattr(model, "roi_heads"):
+    if isinstance(model, FasterRCNN):
         return "faster_rcnn"
-    return "other"
+    return getattr(model, "task", "other")
 
 
 def typical_image_hw(cfg: Config) -> tuple[int, int]:

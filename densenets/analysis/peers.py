@@ -163,25 +163,12 @@ class PeerRunner:
         return self._frcnn_tensor()
 
     def _frcnn_tensor(self) -> Any:
-        from torchvision.models.detection.image_list import ImageList
-        from torchvision.models.detection.rpn import concat_box_prediction_layers
-        from torchvision.ops import clip_boxes_to_image
+        from densenets.models.detectors.faster_rcnn import fixed_rois_forward
 
         m, x = self.model, self.x
-        n, _, h, w = x.shape
-        feats = m.backbone(x)
-        levels = list(feats.values())
-        objectness, deltas = m.rpn.head(levels)
-        images = ImageList(x, [(h, w)] * n)
-        anchors = m.rpn.anchor_generator(images, levels)
-        flat_obj, flat_deltas = concat_box_prediction_layers(objectness, deltas)
-        proposals = m.rpn.box_coder.decode(flat_deltas, anchors).view(n, -1, 4)
-        scores = flat_obj.view(n, -1)
-        k = min(int(m.rpn._post_nms_top_n["testing"]), scores.shape[1])
-        top = scores.topk(k, dim=1).indices
-        rois = clip_boxes_to_image(proposals.gather(1, top[..., None].expand(-1, -1, 4)), (h, w))
-        roi_feats = m.roi_heads.box_roi_pool(feats, list(rois), images.image_sizes)
-        return m.roi_heads.box_predictor(m.roi_heads.box_head(roi_feats))
+        k = int(m.rpn._post_nms_top_n["testing"])
+        out = fixed_rois_forward(m.rpn, m.roi_heads, m.backbone(x), x, k)
+        return out["cls_logits"], out["box_deltas"]
 
     # -- end to end ----------------------------------------------------------------------------------------------
     def end_to_end(self) -> Any:

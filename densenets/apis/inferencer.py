@@ -68,6 +68,7 @@ class Inferencer:
 
         self.cfg = load_config(config, cfg_options)
         self.model = build_model(self.cfg)
+        self.task = self.model.task  # "detection" / "segmentation": what the records and overlays hold
         meta: dict[str, Any] = {}
         if checkpoint is not None:
             meta = load_model_weights(self.model, checkpoint)
@@ -187,7 +188,7 @@ class Inferencer:
         segmentation as the per-class pixel fractions (the label map itself goes to a PNG)."""
         record: dict[str, Any] = {"image": pred.get("img_path"), "height": int(pred["ori_shape"][0]),
                                   "width": int(pred["ori_shape"][1])}
-        if "pred_boxes" in pred:
+        if self.task == "detection":
             keep = pred["pred_scores"] >= self.score_thr
             record["detections"] = [
                 {"box": [round(float(v), 2) for v in box], "score": round(float(s), 4), "label": int(lab),
@@ -195,7 +196,7 @@ class Inferencer:
                 for box, s, lab in zip(pred["pred_boxes"][keep].tolist(), pred["pred_scores"][keep].tolist(),
                                        pred["pred_labels"][keep].tolist())
             ]
-        if "pred_sem_seg" in pred:
+        if self.task == "segmentation":
             seg = pred["pred_sem_seg"]
             counts = torch.bincount(seg.flatten(), minlength=1).tolist()
             total = max(int(seg.numel()), 1)
@@ -204,13 +205,13 @@ class Inferencer:
 
     def _write(self, out_dir: str, name: str, image: np.ndarray, pred: dict) -> dict:
         written = {}
-        if "pred_sem_seg" in pred:
+        if self.task == "segmentation":
             seg = pred["pred_sem_seg"].to(torch.uint8).numpy()
             label_path = osp.join(out_dir, f"{name}_pred.png")
             Image.fromarray(seg).save(label_path)
             written["label_map"] = label_path
             image = draw_segmentation(image, pred["pred_sem_seg"], self.dataset_meta.get("palette"))
-        if "pred_boxes" in pred:
+        if self.task == "detection":
             image = draw_detections(image, pred["pred_boxes"], pred["pred_scores"], pred["pred_labels"],
                                     class_names=self.dataset_meta.get("classes"), score_thr=self.score_thr)
         overlay = osp.join(out_dir, f"{name}_overlay.jpg")

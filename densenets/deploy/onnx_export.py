@@ -111,11 +111,12 @@ class SSDLiteNMSExport(RawExport):
 
 
 def _task(model: nn.Module) -> str:
-    if hasattr(model, "decode_head"):
-        return "segmentation"
-    if hasattr(model, "postprocessor") and hasattr(model, "assigner"):
+    """``"ssdlite"`` (the NMS wrapper reads SSDLite's anchors and post-processor), else the model's ``task``."""
+    from ..models.detectors import SSDLite
+
+    if isinstance(model, SSDLite):
         return "ssdlite"
-    return "other"
+    return getattr(model, "task", "other")
 
 
 def prepare_for_export(model: nn.Module) -> nn.Module:

@@ -6,13 +6,14 @@ torchvision's logits with shared weights; dense-prediction models use the bare b
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from ..registry import MODELS
-from .backbones import Backbone, build_backbone
+from .backbones import Backbone
+from .builder import backbone_from_config
 
 
 class V3Head(nn.Module):
@@ -68,6 +69,8 @@ class ImageClassifier(nn.Module):
     densenets ``state_dict`` of this module; keys that do not fit are reported in ``self.load_report``.
     """
 
+    task: ClassVar[str] = "classification"
+
     def __init__(
         self, backbone_name: str, num_classes: int = 1000, weights: str | os.PathLike | None = None,
         **backbone_options: Any,
@@ -75,9 +78,7 @@ class ImageClassifier(nn.Module):
         super().__init__()
         if backbone_name not in HEADS:
             raise KeyError(f"no classification head for {backbone_name!r}; available: {sorted(HEADS)}")
-        if "out_taps" in backbone_options:
-            raise ValueError("ImageClassifier reads the backbone's C5; do not pass out_taps")
-        self.backbone = build_backbone(backbone_name, out_taps=("C5",), **backbone_options)
+        self.backbone = backbone_from_config(dict(name=backbone_name, **backbone_options), ("C5",), "ImageClassifier")
         self.head = HEADS[backbone_name](self.backbone, num_classes)
         for m in self.head.modules():
             if isinstance(m, nn.Linear):  # torchvision's init of the classifier

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
-from typing import Any, Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import torch
 from mmengine.model import BaseModel
@@ -33,29 +33,15 @@ from torchvision.ops import MultiScaleRoIAlign, clip_boxes_to_image
 
 from ...registry import MODELS
 from ..backbones.base import Backbone
+from ..builder import backbone_from_config
 from ..data_preprocessor import ImagePreprocessor  # noqa: F401  (registers the default preprocessor)
 from ..heads.rcnn_tail_head import BackboneTailHead
 from ..necks.fpn import FPN
+from .box_mapping import boxes_to_original
 from .ssd_postprocess import rank_within_groups
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
-
-
-def _build_backbone(cfg: dict | Backbone, out_taps: Sequence[str] | None) -> Backbone:
-    if isinstance(cfg, Backbone):
-        if out_taps is not None and tuple(cfg.out_taps) != tuple(out_taps):
-            cfg.set_out_taps(out_taps)
-        return cfg
-    from ..backbones import build_backbone
-
-    cfg = dict(cfg)
-    name = cfg.pop("name", None) or cfg.pop("type", None)
-    if name is None:
-        raise ValueError("FasterRCNN: the backbone config needs a 'name', e.g. dict(name='mobilenet_v1')")
-    if out_taps is not None:
-        cfg["out_taps"] = tuple(out_taps)
-    return build_backbone(name, **cfg)
 
 
 @MODELS.register_module()
@@ -81,6 +67,8 @@ class FasterRCNN(BaseModel):
         data_preprocessor: an ``ImagePreprocessor`` config (default: ImageNet mean/std, padding with the mean to a
             multiple of 32 — zeros after normalisation, as torchvision pads).
     """
+
+    task: ClassVar[str] = "detection"
 
     def __init__(
         self,
@@ -138,7 +126,7 @@ class FasterRCNN(BaseModel):
         self.num_classes = num_classes
         self.neck_type, self.roi_head_type = neck, roi_head
 
-        self.backbone = _build_backbone(backbone, tuple(fpn_taps) if neck == "fpn" else (rpn_tap,))
+        self.backbone = backbone_from_config(backbone, tuple(fpn_taps) if neck == "fpn" else (rpn_tap,), "FasterRCNN")
         if neck == "fpn":
             self.neck: FPN | None = FPN(self.backbone.output_shape(), fpn_channels)
             rpn_specs = self.neck.output_shape()
@@ -173,8 +161,7 @@ class FasterRCNN(BaseModel):
             box_head: nn.Module = BackboneTailHead(self.backbone, start=rpn_tap, until=tail_until)
             head_out = box_head.out_channels
         else:
-            in_channels = (self.neck.out_channels if self.neck is not None
-                           else self.backbone.output_shape()[rpn_tap].channels)
+            in_channels = rpn_specs[roi_names[0]].channels  # the FeatureSpec of the maps RoIAlign reads
             box_head = TwoMLPHead(in_channels * roi_output_size**2, representation_size)
             head_out = representation_size
         self.roi_heads = RoIHeads(
@@ -278,52 +265,54 @@ class FasterRCNN(BaseModel):
             detections, _ = self.roi_heads(feats, proposals, images.image_sizes)
         samples = data_samples if data_samples else [{} for _ in detections]
         results = []
-        for sample, det, (h, w) in zip(samples, detections, images.image_sizes):
+        for sample, det, hw in zip(samples, detections, images.image_sizes):
             if self.box_detections_per_class is not None:  # sorted by score: per-class cap, then the total cap
                 keep = rank_within_groups(det["labels"]) < self.box_detections_per_class
                 det = {k: v[keep][: self.box_detections_per_img] for k, v in det.items()}
-            boxes = det["boxes"]
-            if sample.get("flip", False):
-                boxes = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], dim=1)
-            if "scale_factor" in sample:
-                sx, sy = (float(v) for v in sample["scale_factor"])
-                boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
-            if "ori_shape" in sample:
-                boxes = clip_boxes_to_image(boxes, tuple(int(v) for v in sample["ori_shape"]))
+            boxes = boxes_to_original(det["boxes"], sample, hw)
             out = dict(sample)
             out.update(pred_boxes=boxes.float(), pred_scores=det["scores"], pred_labels=det["labels"] - 1)
             results.append(out)
         return results
 
     def _forward_tensor(self, inputs: Tensor) -> dict[str, Any]:
-        """Raw outputs for complexity counting, benchmarks and export: the RPN's objectness and box deltas on every
-        level, then the ``tensor_num_rois`` highest-scoring decoded anchors (no NMS, so the count is fixed) through
-        RoIAlign, the box head and the predictor. Returns ``features``, ``rpn_objectness``, ``rpn_box_deltas``,
-        ``rois`` (B x K x 4, input pixels), ``cls_logits`` (B*K x C+1) and ``box_deltas`` (B*K x 4(C+1))."""
-        n, _, h, w = inputs.shape
+        """Raw outputs for complexity counting, benchmarks and export (:func:`fixed_rois_forward` with
+        ``tensor_num_rois``), plus the RPN's input ``features``."""
         feats = self.extract_feat(inputs)
-        levels = list(feats.values())
-        objectness, deltas = self.rpn.head(levels)
-        images = ImageList(inputs, [(h, w)] * n)
-        anchors = self.rpn.anchor_generator(images, levels)
-        flat_obj, flat_deltas = concat_box_prediction_layers(objectness, deltas)
-        proposals = self.rpn.box_coder.decode(flat_deltas.detach(), anchors).view(n, -1, 4)
-        scores = flat_obj.view(n, -1)
-        top = scores.topk(min(self.tensor_num_rois, scores.shape[1]), dim=1).indices
-        rois = clip_boxes_to_image(proposals.gather(1, top[..., None].expand(-1, -1, 4)), (h, w))
-        roi_feats = self.roi_heads.box_roi_pool(feats, list(rois), images.image_sizes)
-        cls_logits, box_deltas = self.roi_heads.box_predictor(self.roi_heads.box_head(roi_feats))
-        return dict(features=feats, rpn_objectness=objectness, rpn_box_deltas=deltas, rois=rois,
-                    cls_logits=cls_logits, box_deltas=box_deltas)
+        return dict(features=feats, **fixed_rois_forward(self.rpn, self.roi_heads, feats, inputs, self.tensor_num_rois))
 
+
+def fixed_rois_forward(
+    rpn: RegionProposalNetwork, roi_heads: RoIHeads, feats: "OrderedDict[str, Tensor]", inputs: Tensor, num_rois: int
+) -> dict[str, Any]:
+    """A fixed-work pass of a torchvision RPN + RoI heads (ours, or a torchvision ``FasterRCNN``'s, for benchmarks):
+    the RPN's objectness and box deltas on every level, then the ``num_rois`` highest-scoring decoded anchors (no
+    NMS, so the count is fixed) through RoIAlign, the box head and the predictor. Returns ``rpn_objectness``,
+    ``rpn_box_deltas``, ``rois`` (B x K x 4, input pixels), ``cls_logits`` (B*K x C+1) and ``box_deltas``
+    (B*K x 4(C+1))."""
+    n, _, h, w = inputs.shape
+    levels = list(feats.values())
+    objectness, deltas = rpn.head(levels)
+    images = ImageList(inputs, [(h, w)] * n)
+    anchors = rpn.anchor_generator(images, levels)
+    flat_obj, flat_deltas = concat_box_prediction_layers(objectness, deltas)
+    proposals = rpn.box_coder.decode(flat_deltas.detach(), anchors).view(n, -1, 4)
+    scores = flat_obj.view(n, -1)
+    top = scores.topk(min(num_rois, scores.shape[1]), dim=1).indices
+    rois = clip_boxes_to_image(proposals.gather(1, top[..., None].expand(-1, -1, 4)), (h, w))
+    roi_feats = roi_heads.box_roi_pool(feats, list(rois), images.image_sizes)
+    cls_logits, box_deltas = roi_heads.box_predictor(roi_heads.box_head(roi_feats))
+    return dict(rpn_objectness=objectness, rpn_box_deltas=deltas, rois=rois, cls_logits=cls_logits,
+                box_deltas=box_deltas)
 
 def torchvision_fpn_keys(model: FasterRCNN) -> dict[str, str]:
     """Map every state-dict key of an FPN-form MobileNetV3 :class:`FasterRCNN` to its key in torchvision's
     ``fasterrcnn_mobilenet_v3_large[_320]_fpn`` (``backbone.body.*``, ``backbone.fpn.*``, ``rpn.*``, ``roi_heads.*``).
     """
+    from ..backbones.mobilenet_v3 import MobileNetV3
     from ..backbones.torchvision_weights import mobilenet_v3_keys
 
-    if model.neck is None or not str(getattr(model.backbone, "arch", "")).startswith("mobilenet_v3"):
+    if model.neck is None or not isinstance(model.backbone, MobileNetV3):
         raise ValueError("torchvision_fpn_keys: only the FPN form on a MobileNetV3 backbone has a torchvision twin")
     mapping = {f"backbone.{k}": "backbone.body." + v.removeprefix("features.")
                for k, v in mobilenet_v3_keys(model.backbone).items()}

@@ -13,7 +13,8 @@ for all three); a backbone loaded from ``weights=`` keeps its weights.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections import OrderedDict
+from typing import ClassVar, Mapping, Sequence
 
 import torch
 from mmengine.model import BaseModel
@@ -21,8 +22,10 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from .. import data_preprocessor as _data_preprocessor  # noqa: F401  (registers ImagePreprocessor)
+from ..builder import backbone_from_config
 from ..heads.ssdlite_head import SSDLiteHead
 from ..necks.ssdlite_extra import SSDLiteExtraLayers
+from .box_mapping import boxes_to_original
 from .ssd_anchors import SSDAnchorGenerator
 from .ssd_deploy import optimize_for_inference
 from .ssd_loss import build_ssd_loss
@@ -31,11 +34,8 @@ from .ssd_targets import SSDTargetAssigner
 
 DEFAULT_PREPROCESSOR = dict(type="ImagePreprocessor", mean=[127.5] * 3, std=[127.5] * 3)
 
-
-def _build_backbone(name: str, **options: Any) -> nn.Module:
-    from .. import build_backbone  # imported late: the backbones package registers its builders on import
-
-    return build_backbone(name, **options)
+#: the backbone taps the extra layers follow (MobileNetV3 §6.3: C4 = expansion of the first OS-32 block, C5)
+DEFAULT_TAPS = ("C4", "C5")
 
 
 def _trunc_normal_init(module: nn.Module, std: float) -> None:
@@ -55,9 +55,9 @@ class SSDLite(BaseModel):
     """SSDLite detector (MobileNetV2 §6.2 / MobileNetV3 §6.3), an mmengine ``BaseModel``.
 
     Args:
-        backbone: ``dict(name=..., **options)`` for :func:`densenets.models.build_backbone`; ``out_taps`` defaults to
-            ``("C4", "C5")``, ``bn_eps``/``bn_momentum`` to the model's; ``weights=PATH`` loads a torchvision-format
-            checkpoint for transfer learning.
+        backbone: ``dict(name=..., **options)`` for :func:`densenets.models.build_backbone`; ``out_taps`` (the maps
+            the predictors read before the extra layers) defaults to :data:`DEFAULT_TAPS`, ``bn_eps``/``bn_momentum``
+            to the model's; ``weights=PATH`` loads a torchvision-format checkpoint for transfer learning.
         num_classes: object classes (80 for contiguous COCO labels; Table 6 counts use TF's 90-id label map).
         neck: options of :class:`SSDLiteExtraLayers` (``depths``, ``min_depth``, ``width_mult``; the width multiplier
             defaults to the backbone's, as in TF).
@@ -65,6 +65,8 @@ class SSDLite(BaseModel):
         loss: ``"focal"`` (default, TF) or ``"softmax_hnm"`` (torchvision), or a dict with options.
         test_cfg: ``score_thr``, ``nms_iou``, ``max_per_class``, ``max_per_img``, ``topk`` of :class:`SSDPostProcessor`.
     """
+
+    task: ClassVar[str] = "detection"
 
     def __init__(
         self,
@@ -94,20 +96,15 @@ class SSDLite(BaseModel):
         self.init_std = init_std
 
         backbone = dict(backbone)
-        if "name" not in backbone:
-            raise ValueError(f"SSDLite backbone needs a 'name' (e.g. 'mobilenet_v3_large'), got {backbone}")
-        name = backbone.pop("name")
-        backbone.setdefault("out_taps", ("C4", "C5"))
-        backbone.setdefault("bn_eps", bn_eps)
-        backbone.setdefault("bn_momentum", bn_momentum)
+        taps = backbone.pop("out_taps", DEFAULT_TAPS)
         self.backbone_pretrained = backbone.get("weights") is not None
-        self.backbone = _build_backbone(name, **backbone)
-        specs = list(self.backbone.output_shape().values())
+        self.backbone = backbone_from_config(backbone, taps, "SSDLite", dict(bn_eps=bn_eps, bn_momentum=bn_momentum))
 
         neck = dict(neck or {})
+        name = str(backbone.get("name") or backbone.get("type"))
         neck.setdefault("width_mult", backbone.get("width_mult", 1.0) if name.startswith("mobilenet") else 1.0)
-        self.neck = SSDLiteExtraLayers(specs[-1], bn_eps=bn_eps, bn_momentum=bn_momentum, **neck)
-        specs = specs + list(self.neck.output_shape().values())
+        self.neck = SSDLiteExtraLayers(self.backbone.output_shape(), bn_eps=bn_eps, bn_momentum=bn_momentum, **neck)
+        specs = list(self.neck.output_shape().values())  # the backbone's taps, then the extra maps
 
         self.anchor_generator = SSDAnchorGenerator(anchor_layout, num_layers=len(specs), **(anchors or {}))
         self.loss_fn = build_ssd_loss(loss)
@@ -140,15 +137,15 @@ class SSDLite(BaseModel):
         self.head.init_weights()
 
     # -- network ------------------------------------------------------------------------------------------------
-    def extract_feat(self, inputs: Tensor) -> list[Tensor]:
-        feats = list(self.backbone(inputs).values())
-        return feats + self.neck(feats[-1])
+    def extract_feat(self, inputs: Tensor) -> "OrderedDict[str, Tensor]":
+        """The maps the predictors read, named as ``self.neck.output_shape()``: the backbone taps, then ``extra*``."""
+        return self.neck(self.backbone(inputs))
 
     def _forward(self, inputs: Tensor) -> tuple[Tensor, Tensor]:
-        return self.head(self.extract_feat(inputs))
+        return self.head(list(self.extract_feat(inputs).values()))
 
-    def _anchors(self, features: Sequence[Tensor], inputs: Tensor) -> Tensor:
-        grid = [tuple(f.shape[-2:]) for f in features]
+    def _anchors(self, features: Mapping[str, Tensor], inputs: Tensor) -> Tensor:
+        grid = [tuple(f.shape[-2:]) for f in features.values()]
         return self.anchor_generator.pixel_anchors(grid, tuple(inputs.shape[-2:]), inputs.device)
 
     def forward(
@@ -173,7 +170,7 @@ class SSDLite(BaseModel):
     def loss(self, inputs: Tensor, data_samples: Sequence[dict]) -> dict[str, Tensor]:
         gt_boxes, gt_labels = self._ground_truth(data_samples, inputs.device)  # checked before any compute
         features = self.extract_feat(inputs)
-        cls_logits, box_deltas = self.head(features)
+        cls_logits, box_deltas = self.head(list(features.values()))
         anchors = self._anchors(features, inputs)
         labels, box_targets = self.assigner(gt_boxes, gt_labels, anchors)
         return self.loss_fn(cls_logits, box_deltas, labels, box_targets)
@@ -213,7 +210,7 @@ class SSDLite(BaseModel):
     # -- inference ----------------------------------------------------------------------------------------------
     def predict(self, inputs: Tensor, data_samples: Sequence[dict] | None = None) -> list[dict]:
         features = self.extract_feat(inputs)
-        cls_logits, box_deltas = self.head(features)
+        cls_logits, box_deltas = self.head(list(features.values()))
         anchors = self._anchors(features, inputs)
         if self.background_logit:
             scores = cls_logits.softmax(dim=-1)[..., 1:]
@@ -228,30 +225,11 @@ class SSDLite(BaseModel):
         limits = img_hw.flip(-1).repeat(1, 2)[:, None, :]  # [B, 1, 4] = (w, h, w, h)
         boxes = torch.minimum(boxes.clamp(min=0), limits)
         dets = self.postprocessor(scores, boxes)
-
-        # map back to original pixels: divide by (sx, sy) and clip to ori_shape
-        scale = inputs.new_tensor([self._scale_factor(s, (in_h, in_w)) for s in data_samples])  # [B, 2]
-        ori_hw = inputs.new_tensor(
-            [tuple(s.get("ori_shape", s.get("img_shape", (in_h, in_w))))[:2] for s in data_samples]
-        )
-        idx = dets.batch_idx
-        det_boxes = dets.boxes / scale[idx].repeat(1, 2)
-        det_boxes = torch.minimum(det_boxes.clamp(min=0), ori_hw[idx].flip(-1).repeat(1, 2))
         out = []
         counts = dets.counts
-        per_image = zip(data_samples, det_boxes.split(counts), dets.scores.split(counts), dets.labels.split(counts))
+        per_image = zip(data_samples, dets.boxes.split(counts), dets.scores.split(counts), dets.labels.split(counts))
         for s, b, sc, lab in per_image:
+            b = boxes_to_original(b, s, (in_h, in_w))
             out.append({**s, "pred_boxes": b, "pred_scores": sc, "pred_labels": lab})
         return out
-
-    @staticmethod
-    def _scale_factor(sample: dict, input_hw: tuple[int, int]) -> tuple[float, float]:
-        if "scale_factor" in sample:
-            sx, sy = sample["scale_factor"][:2]
-            return (float(sx), float(sy))
-        if "ori_shape" in sample:
-            ih, iw = tuple(sample.get("img_shape", input_hw))[:2]
-            oh, ow = tuple(sample["ori_shape"])[:2]
-            return (iw / ow, ih / oh)
-        return (1.0, 1.0)
 

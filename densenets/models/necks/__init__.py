@@ -1,2 +1,6 @@
-from .ssdlite_extra import SSDLiteExtraLayers  # noqa: F401
-from .fpn import FPN  # noqa: F401
+"""Necks: built from a backbone's ``output_shape()``, dict in, dict out, with their own ``output_shape()``."""
+from .base import Neck
+from .fpn import FPN
+from .ssdlite_extra import SSDLiteExtraLayers
+
+__all__ = ["FPN", "Neck", "SSDLiteExtraLayers"]

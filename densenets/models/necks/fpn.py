@@ -7,29 +7,27 @@ level (``LastLevelMaxPool``, key ``"pool"``) used by the RPN only.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Mapping
 
-from torch import Tensor, nn
+from torch import Tensor
 from torchvision.ops import FeaturePyramidNetwork
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
 from ..feature_spec import FeatureSpec
+from .base import Neck
 
 
-class FPN(nn.Module):
+class FPN(Neck):
     """FPN built from the backbone's ``output_shape()``; returns the taps' names (same order) plus ``"pool"``."""
 
-    def __init__(self, in_specs: "OrderedDict[str, FeatureSpec]", out_channels: int = 256,
-                 extra_pool: bool = True) -> None:
-        super().__init__()
-        if not in_specs:
-            raise ValueError("FPN needs at least one input tap")
-        strides = [s.stride for s in in_specs.values()]
+    def __init__(self, in_specs: Mapping[str, FeatureSpec], out_channels: int = 256, extra_pool: bool = True) -> None:
+        super().__init__(in_specs)
+        strides = [s.stride for s in self.in_specs.values()]
         if strides != sorted(strides):
             raise ValueError(f"FPN inputs must be ordered from fine to coarse, got strides {strides}")
-        self.in_specs = OrderedDict(in_specs)
         self.out_channels = out_channels
         self.fpn = FeaturePyramidNetwork(
-            [s.channels for s in in_specs.values()],
+            [s.channels for s in self.in_specs.values()],
             out_channels,
             extra_blocks=LastLevelMaxPool() if extra_pool else None,
         )
@@ -37,9 +35,9 @@ class FPN(nn.Module):
 
     def output_shape(self) -> "OrderedDict[str, FeatureSpec]":
         out = OrderedDict((k, FeatureSpec(self.out_channels, s.stride)) for k, s in self.in_specs.items())
-        if self.extra_pool:
+        if self.extra_pool:  # LastLevelMaxPool: kernel 1, stride 2 on the coarsest level
             out["pool"] = FeatureSpec(self.out_channels, 2 * list(self.in_specs.values())[-1].stride)
         return out
 
-    def forward(self, feats: "OrderedDict[str, Tensor]") -> "OrderedDict[str, Tensor]":
+    def forward(self, feats: Mapping[str, Tensor]) -> "OrderedDict[str, Tensor]":
         return self.fpn(OrderedDict((k, feats[k]) for k in self.in_specs))

@@ -8,12 +8,13 @@ reduction at ``max(int(d / 2 * width_mult), min_depth)``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from torch import Tensor, nn
 
 from ..layers import ConvBNAct
 from ..feature_spec import FeatureSpec
+from .base import Neck
 
 
 class SSDLiteExtraBlock(nn.Sequential):
@@ -28,41 +29,42 @@ class SSDLiteExtraBlock(nn.Sequential):
         )
 
 
-class SSDLiteExtraLayers(nn.Module):
-    """The four SSDLite extra layers, built from the last backbone tap's :class:`FeatureSpec`.
+class SSDLiteExtraLayers(Neck):
+    """The four SSDLite extra layers after the backbone's last tap (C5), built from the backbone's ``output_shape()``.
 
-    ``forward(x)`` takes the last backbone map (C5) and returns the extra maps in order; :meth:`output_shape`
-    gives their FeatureSpecs (stride doubles each time; size ``ceil(size / 2)`` with padding 1).
+    ``forward(feats)`` takes the backbone's ``{tap: Tensor}`` and returns the maps the predictors read: the backbone
+    taps (in order, unchanged) then ``extra1`` .. ``extra4``; :meth:`output_shape` gives their FeatureSpecs (the
+    stride doubles each time; size ``ceil(size / 2)`` with padding 1).
     """
 
     def __init__(
         self,
-        in_spec: FeatureSpec,
+        in_specs: Mapping[str, FeatureSpec],
         depths: Sequence[int] = (512, 256, 256, 128),
         width_mult: float = 1.0,
         min_depth: int = 16,
         bn_eps: float = 1e-3,
         bn_momentum: float = 0.03,
     ) -> None:
-        super().__init__()
-        self.in_spec = in_spec
+        super().__init__(in_specs)
         self.blocks = nn.ModuleList()
-        specs: list[FeatureSpec] = []
-        channels, stride = in_spec.channels, in_spec.stride
-        for depth in depths:
+        self._specs = OrderedDict(self.in_specs)
+        last = list(self.in_specs.values())[-1]
+        channels, stride = last.channels, last.stride
+        for i, depth in enumerate(depths):
             mid = max(int(depth / 2 * width_mult), min_depth)
             out = max(int(depth * width_mult), min_depth)
             self.blocks.append(SSDLiteExtraBlock(channels, mid, out, bn_eps, bn_momentum))
             channels, stride = out, stride * 2
-            specs.append(FeatureSpec(channels, stride))
-        self._specs = specs
+            self._specs[f"extra{i + 1}"] = FeatureSpec(channels, stride)
 
     def output_shape(self) -> "OrderedDict[str, FeatureSpec]":
-        return OrderedDict((f"extra{i + 1}", s) for i, s in enumerate(self._specs))
+        return OrderedDict(self._specs)
 
-    def forward(self, x: Tensor) -> list[Tensor]:
-        outs = []
-        for block in self.blocks:
+    def forward(self, feats: Mapping[str, Tensor]) -> "OrderedDict[str, Tensor]":
+        out = OrderedDict((k, feats[k]) for k in self.in_specs)
+        x = out[next(reversed(self.in_specs))]
+        for i, block in enumerate(self.blocks):
             x = block(x)
-            outs.append(x)
-        return outs
+            out[f"extra{i + 1}"] = x
+        return out

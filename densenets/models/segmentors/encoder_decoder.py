@@ -7,7 +7,7 @@ scale).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -15,8 +15,8 @@ from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from ...registry import MODELS
-from ..backbones import build_backbone
 from ..backbones.base import Backbone
+from ..builder import backbone_from_config
 from ..heads.lraspp_head import LRASPPHead
 from ..heads.raspp_head import RASPPHead
 
@@ -53,6 +53,8 @@ class EncoderDecoder(BaseModel):
         align_corners: of the final bilinear upsampling to the input size.
     """
 
+    task: ClassVar[str] = "segmentation"
+
     def __init__(
         self,
         backbone: Mapping[str, Any] | Backbone,
@@ -83,7 +85,7 @@ class EncoderDecoder(BaseModel):
             raise ValueError(f"in_taps has unknown head inputs {sorted(unknown)}; {head_type} reads {list(in_keys)}")
         self.in_taps = {key: taps[key] for key in in_keys}
 
-        self.backbone = self._build_backbone(backbone, tuple(dict.fromkeys(self.in_taps.values())))
+        self.backbone = backbone_from_config(backbone, tuple(dict.fromkeys(self.in_taps.values())), "the segmentor")
         # layers after the head's last input are never run: not built into the model (V2*'s 1280 conv, Table 7)
         self.backbone.drop_unused_units()
         specs = self.backbone.output_shape()
@@ -98,19 +100,6 @@ class EncoderDecoder(BaseModel):
             self.register_buffer("class_weight", torch.tensor(class_weight, dtype=torch.float32), persistent=False)
         else:
             self.class_weight = None
-
-    @staticmethod
-    def _build_backbone(backbone: Mapping[str, Any] | Backbone, out_taps: tuple[str, ...]) -> Backbone:
-        if isinstance(backbone, Backbone):
-            backbone.set_out_taps(out_taps)
-            return backbone
-        cfg = dict(backbone)
-        if "out_taps" in cfg:
-            raise ValueError("backbone.out_taps is set by the segmentor; choose the taps with in_taps=dict(...)")
-        name = cfg.pop("name", None)
-        if name is None:
-            raise ValueError("backbone config needs a 'name' (e.g. 'mobilenet_v3_large')")
-        return build_backbone(name, out_taps=out_taps, **cfg)
 
     # -- network ------------------------------------------------------------------------------------------------
     def extract_feat(self, inputs: Tensor) -> dict[str, Tensor]:

@@ -165,19 +165,3 @@ def test_mobilenet_v1_c4_matches_mobilenet_paper_table_13():
     assert cfg.model.rpn_post_nms_top_n_test == 300
     assert round((image.madds + 300 * per_roi) / 1e9, 1) == 25.2
     assert round(image.params / 1e6, 1) == 6.1
-
-
-def test_fpn_declares_what_it_returns():
-    from densenets.models.necks.fpn import FPN
-
-    backbone = build_backbone("mobilenet_v3_small", out_taps=("C4", "C5")).eval()
-    neck = FPN(backbone.output_shape(), out_channels=32)
-    with torch.no_grad():
-        out = neck(backbone(torch.zeros(1, 3, 96, 160)))
-    specs = neck.output_shape()
-    assert list(out) == list(specs) == ["C4", "C5", "pool"]
-    for name, spec in specs.items():
-        assert tuple(out[name].shape[1:]) == (spec.channels, *spec.spatial(96, 160)), name
-    with pytest.raises(ValueError, match="fine to coarse"):
-        FPN(dict(reversed(list(backbone.output_shape().items()))))
-

@@ -44,7 +44,7 @@ def test_config_builds_and_trains_a_step(path: Path):
     assert first_conv.grad is not None and first_conv.grad.abs().sum() > 0
     cls, box = model(data["inputs"], mode="tensor")
     feats = model.extract_feat(data["inputs"])
-    num_anchors = sum(f.shape[-2] * f.shape[-1] * a for f, a in zip(feats, model.anchor_generator.num_anchors_per_location()))
+    num_anchors = sum(f.shape[-2] * f.shape[-1] * a for f, a in zip(feats.values(), model.anchor_generator.num_anchors_per_location()))
     assert cls.shape == (2, num_anchors, cfg.model.num_classes) and box.shape == (2, num_anchors, 4)
 
 
