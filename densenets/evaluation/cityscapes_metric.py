@@ -42,7 +42,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from PIL import Image
 
-from ..datasets.cityscapes import IGNORE_INDEX, TRAIN_TO_LABEL, CityscapesDataError, parse_cityscapes_name
+from ..datasets.cityscapes_labels import IGNORE_INDEX, TRAIN_TO_LABEL, CityscapesDataError, parse_cityscapes_name
 from ..registry import METRICS
 
 __all__ = ["AVG_CLASS_SIZE", "CityscapesAccumulator", "CityscapesMetric", "format_scores"]

@@ -1,0 +1,136 @@
+"""Cityscapes label tables, the labelId -> trainId mapping, file names and label-PNG decoding (no torch).
+
+The one place that reads ``cityscapesscripts.helpers.labels``: the dataset's ``metainfo``, the annotation loader
+(:class:`~densenets.datasets.transforms.LoadCityscapesAnnotations`), the evaluation and the drawing code
+(:mod:`densenets.engine.draw`) all take their classes, colours and id tables from here. Ground truth is stored as
+*labelIds* (0..33); models are trained on the 19 *trainIds*; every labelId whose label has ``ignoreInEval``
+becomes 255 (:data:`IGNORE_INDEX`).
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import cv2
+import numpy as np
+from cityscapesscripts.helpers.labels import labels as CS_LABELS
+from PIL import Image
+
+__all__ = [
+    "CITYSCAPES_CLASSES",
+    "CITYSCAPES_PALETTE",
+    "CityscapesDataError",
+    "IGNORE_INDEX",
+    "LABEL_TO_TRAIN",
+    "NUM_TRAIN_IDS",
+    "TRAIN_TO_LABEL",
+    "label_ids_to_train_ids",
+    "parse_cityscapes_name",
+    "read_label_png",
+    "train_ids_to_label_ids",
+]
+
+IGNORE_INDEX = 255
+_NOT_IN_TABLE = -1
+
+_TRAIN_LABELS = sorted((lb for lb in CS_LABELS if 0 <= lb.trainId < IGNORE_INDEX), key=lambda lb: lb.trainId)
+#: the 19 evaluated classes, in trainId order
+CITYSCAPES_CLASSES: tuple[str, ...] = tuple(lb.name for lb in _TRAIN_LABELS)
+#: their RGB colours (the official ``color`` of each label)
+CITYSCAPES_PALETTE: tuple[tuple[int, int, int], ...] = tuple(tuple(lb.color) for lb in _TRAIN_LABELS)
+NUM_TRAIN_IDS = len(_TRAIN_LABELS)  # 19
+assert [lb.trainId for lb in _TRAIN_LABELS] == list(range(NUM_TRAIN_IDS)), "trainIds must be 0..K-1"
+
+#: labelId (0..255) -> trainId (0..18, 255 = ignore); -1 marks ids that are not in the label table
+LABEL_TO_TRAIN = np.full(256, _NOT_IN_TABLE, dtype=np.int16)
+for _lb in CS_LABELS:
+    if _lb.id >= 0:
+        LABEL_TO_TRAIN[_lb.id] = _lb.trainId if 0 <= _lb.trainId < IGNORE_INDEX else IGNORE_INDEX
+_LABEL_TO_TRAIN_U8 = np.where(LABEL_TO_TRAIN < 0, IGNORE_INDEX, LABEL_TO_TRAIN).astype(np.uint8)
+#: trainId (0..18) -> labelId, for writing predictions in the official labelId space
+TRAIN_TO_LABEL = np.array([lb.id for lb in _TRAIN_LABELS], dtype=np.uint8)
+#: any uint8 id -> labelId: trainIds 0..18 to their labelId, everything else (255, ...) to 0 'unlabeled'
+_TRAIN_TO_LABEL_U8 = np.zeros(256, dtype=np.uint8)
+_TRAIN_TO_LABEL_U8[:NUM_TRAIN_IDS] = TRAIN_TO_LABEL
+
+_NAME_RE = re.compile(r"^(?P<city>[^_/\\]+)_(?P<seq>\d+)_(?P<frame>\d+)(?:_|\.|$)")
+
+
+class CityscapesDataError(ValueError):
+    """A Cityscapes file or folder is missing or holds something other than what the layout promises."""
+
+
+def parse_cityscapes_name(path: str) -> tuple[str, str, str]:
+    """``(city, seq, frame)`` of a Cityscapes file name such as ``aachen_000000_000019_gtFine_labelIds.png``."""
+    m = _NAME_RE.match(os.path.basename(path))
+    if m is None:
+        raise CityscapesDataError(
+            f"{path}: not a Cityscapes file name (expected '<city>_<seq>_<frame>_...png', e.g. "
+            "'aachen_000000_000019_leftImg8bit.png')"
+        )
+    return m.group("city"), m.group("seq"), m.group("frame")
+
+
+def _png_color_type(path: str) -> int | None:
+    """The IHDR colour type of a PNG (3 = palette), or None for other formats."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    if len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n":
+        return head[25]
+    return None
+
+
+def read_label_png(path: str) -> np.ndarray:
+    """Decode a single-channel label/id image (8- or 16-bit PNG) as stored, without any colour conversion.
+
+    OpenCV's ``IMREAD_UNCHANGED`` is the fast path; palette PNGs (which OpenCV would expand to colours) are read
+    through Pillow, which returns the palette indices. Raises :class:`CityscapesDataError` naming the file when it is
+    missing, undecodable or has several channels.
+    """
+    if not os.path.isfile(path):
+        raise CityscapesDataError(f"{path}: file not found")
+    arr = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if arr is not None and arr.ndim == 3 and _png_color_type(path) == 3:
+        arr = None  # palette PNG: take the indices, not the colours
+    if arr is None:
+        try:
+            with Image.open(path) as img:
+                if img.mode not in ("P", "L", "I", "I;16", "I;16B", "I;16L", "1"):
+                    raise CityscapesDataError(f"{path}: a label image must have one channel, this one is {img.mode}")
+                arr = np.array(img)
+        except CityscapesDataError:
+            raise
+        except Exception as e:  # Pillow raises a zoo of types for corrupt files
+            raise CityscapesDataError(f"{path}: cannot decode the image ({type(e).__name__}: {e})") from e
+    if arr.ndim != 2:
+        raise CityscapesDataError(
+            f"{path}: a label image must have one channel, this one has {arr.shape[2]} (colour-coded '_color.png' "
+            "files cannot be used as labels; use the '_labelIds.png' files)"
+        )
+    return arr
+
+
+def label_ids_to_train_ids(label_ids: np.ndarray, path: str = "<array>") -> np.ndarray:
+    """Map a labelId map to trainIds (uint8, 255 = ignore); ids outside the label table raise, naming ``path``."""
+    if label_ids.dtype != np.uint8:
+        if label_ids.size and (label_ids.min() < 0 or label_ids.max() > 255):
+            bad = np.unique(label_ids[(label_ids < 0) | (label_ids > 255)])[:10].tolist()
+            raise CityscapesDataError(f"{path}: label ids {bad} are not Cityscapes labelIds (0..33)")
+        label_ids = label_ids.astype(np.uint8)
+    present = np.flatnonzero(np.bincount(label_ids.ravel(), minlength=256))
+    bad = present[LABEL_TO_TRAIN[present] == _NOT_IN_TABLE]
+    if bad.size:
+        raise CityscapesDataError(
+            f"{path}: label ids {bad.tolist()} are not in the Cityscapes label table (valid labelIds: 0..33); is this "
+            "a trainId or colour image instead of '_gtFine_labelIds.png'?"
+        )
+    return _LABEL_TO_TRAIN_U8[label_ids]
+
+
+def train_ids_to_label_ids(train_ids: np.ndarray) -> np.ndarray:
+    """Map trainIds to labelIds (uint8): 0..18 to their labelId, anything else (255, other ids) to 0 'unlabeled'
+    (how the official script counts a pixel predicted as no class: a false negative, never a false positive)."""
+    train_ids = np.asarray(train_ids)
+    if train_ids.dtype != np.uint8:
+        train_ids = np.where((train_ids >= 0) & (train_ids < NUM_TRAIN_IDS), train_ids, IGNORE_INDEX).astype(np.uint8)
+    return _TRAIN_TO_LABEL_U8[train_ids]
