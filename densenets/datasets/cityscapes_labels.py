@@ -13,6 +13,7 @@ import re
 
 import cv2
 import numpy as np
+from cityscapesscripts.helpers.labels import id2label
 from cityscapesscripts.helpers.labels import labels as CS_LABELS
 from PIL import Image
 
@@ -21,7 +22,10 @@ __all__ = [
     "CITYSCAPES_PALETTE",
     "CityscapesDataError",
     "IGNORE_INDEX",
+    "IGNORED_IN_EVAL",
+    "LABEL_NAMES",
     "LABEL_TO_TRAIN",
+    "NUM_LABEL_IDS",
     "NUM_TRAIN_IDS",
     "TRAIN_TO_LABEL",
     "label_ids_to_train_ids",
@@ -40,6 +44,12 @@ CITYSCAPES_CLASSES: tuple[str, ...] = tuple(lb.name for lb in _TRAIN_LABELS)
 CITYSCAPES_PALETTE: tuple[tuple[int, int, int], ...] = tuple(tuple(lb.color) for lb in _TRAIN_LABELS)
 NUM_TRAIN_IDS = len(_TRAIN_LABELS)  # 19
 assert [lb.trainId for lb in _TRAIN_LABELS] == list(range(NUM_TRAIN_IDS)), "trainIds must be 0..K-1"
+
+NUM_LABEL_IDS = max(lb.id for lb in CS_LABELS) + 1  # 34: labelIds 0..33
+#: name of each labelId 0..33
+LABEL_NAMES: tuple[str, ...] = tuple(id2label[i].name for i in range(NUM_LABEL_IDS))
+#: per labelId: True where the official evaluation ignores the label (``ignoreInEval``)
+IGNORED_IN_EVAL = np.array([id2label[i].ignoreInEval for i in range(NUM_LABEL_IDS)])
 
 #: labelId (0..255) -> trainId (0..18, 255 = ignore); -1 marks ids that are not in the label table
 LABEL_TO_TRAIN = np.full(256, _NOT_IN_TABLE, dtype=np.int16)
