@@ -180,3 +180,48 @@ def test_the_dataset_only_lists_samples(demo_root):
     assert info["img_path"].endswith("_leftImg8bit.png") and info["seg_map_path"].endswith("_gtFine_labelIds.png")
     assert info["instance_path"].endswith("_gtFine_instanceIds.png")
     assert "seg_map_path" not in CityscapesDataset(demo_root, "val", with_label=False)[0]
+
+
+@pytest.mark.parametrize("kind", ["L-pillow", "L-opencv", "I16-pillow", "I16-opencv", "P-pillow", "L-interlaced",
+                                  "L-transparency"])
+def test_label_png_decoding_is_identical_to_pillow(tmp_path, kind):
+    """The fast grayscale path (libpng via torchvision) and the fallbacks give exactly Pillow's arrays."""
+    from PIL import Image
+
+    from densenets.datasets import cityscapes_labels as cl
+
+    rng = np.random.default_rng(0)
+    blocks = rng.integers(0, 34, (12, 20)).repeat(8, 0).repeat(8, 1)  # label-map-like regions
+    path = str(tmp_path / "label.png")
+    if kind.startswith("I16"):
+        arr = (blocks * 1000 + rng.integers(0, 3, blocks.shape)).astype(np.uint16)
+        arr[0, :3] = (65535, 256, 1)  # both bytes of the big-endian samples matter
+    else:
+        arr = blocks.astype(np.uint8)
+    if kind.endswith("opencv"):
+        cv2.imwrite(path, arr)
+    elif kind == "P-pillow":
+        img = Image.fromarray(arr, mode="L").convert("P")
+        img.putpalette([v for i in range(256) for v in id2label.get(i, id2label[0]).color])
+        img.save(path)
+    elif kind == "L-interlaced":  # neither Pillow nor OpenCV writes interlaced PNGs: flip the IHDR flag
+        Image.fromarray(arr).save(path)
+        raw = open(path, "rb").read()
+        raw = raw[:28] + b"\x01" + raw[29:]  # the fast path must decline anything but non-interlaced grey
+        with open(path, "wb") as f:
+            f.write(raw)
+        assert cl._decode_gray_png(path) is None
+        return
+    elif kind == "L-transparency":
+        Image.fromarray(arr).save(path, transparency=0)
+    else:
+        Image.fromarray(arr).save(path)
+    with Image.open(path) as img:
+        expected = np.array(img)
+    got = cl.read_label_png(path)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    fast = cl._decode_gray_png(path)
+    if kind == "P-pillow":
+        assert fast is None  # palette: the general path (indices through Pillow)
+    else:
+        assert fast is not None and np.array_equal(fast, expected)
