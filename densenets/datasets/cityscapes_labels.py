@@ -1,9 +1,9 @@
 """Cityscapes label tables, the labelId -> trainId mapping, file names and label-PNG decoding.
 
-The one place that reads ``cityscapesscripts.helpers.labels``: the dataset's ``metainfo``, the annotation loader
-(:class:`~densenets.datasets.transforms.LoadCityscapesAnnotations`), the evaluation and the drawing code
-(:mod:`densenets.engine.draw`) all take their classes, colours and id tables from here. Ground truth is stored as
-*labelIds* (0..33); models are trained on the 19 *trainIds*; every labelId whose label has ``ignoreInEval``
+Defined once, from ``cityscapesscripts.helpers.labels`` (never retyped): the dataset's ``metainfo``, the annotation
+loader (:class:`~densenets.datasets.transforms.LoadCityscapesAnnotations`), the evaluation and its writers and the
+drawing code (:mod:`densenets.engine.draw`) all take their classes, colours and id tables from here. Ground truth is
+stored as *labelIds* (0..33); models are trained on the 19 *trainIds*; every labelId whose label has ``ignoreInEval``
 becomes 255 (:data:`IGNORE_INDEX`).
 """
 from __future__ import annotations
