@@ -100,7 +100,7 @@ class Inferencer:
         steps = []
         for step in self._dataset_cfg().get("pipeline", []):
             if isinstance(step, dict) and step.get("type") == "LoadImageFromFile":
-                continue  # the Inferencer decodes (or receives) the image itself
+                continue  # the Inferencer decodes (or receives) the image itself; annotation loaders find no paths
             steps.append(TRANSFORMS.build(step) if isinstance(step, dict) else step)
         return steps
 
@@ -111,12 +111,10 @@ class Inferencer:
         results: dict[str, Any] = dict(img=image, img_path=path, ori_shape=hw, img_shape=hw, flip=False)
         for step in self.pipeline:
             results = step(results)
-        if "inputs" in results:
-            return results
-        img = np.ascontiguousarray(results["img"])
-        sample = dict(img_path=path, ori_shape=hw, img_shape=tuple(img.shape[:2]), flip=False)
-        sample["scale_factor"] = (img.shape[1] / hw[1], img.shape[0] / hw[0])
-        return dict(inputs=torch.from_numpy(img).permute(2, 0, 1).contiguous(), data_samples=sample)
+        if "inputs" not in results:
+            raise ValueError("the config's test pipeline must end with a packing step (PackDetInputs or "
+                             f"PackSegInputs), got {[type(t).__name__ for t in self.pipeline]}")
+        return results
 
     @torch.no_grad()
     def predict(self, images: Sequence[np.ndarray], paths: Sequence[str | None]) -> list[dict]:

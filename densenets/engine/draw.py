@@ -3,7 +3,7 @@
 Inputs follow docs/design.md: detection samples carry ``pred_boxes`` (xyxy, original-image pixels), ``pred_scores``,
 ``pred_labels`` (contiguous); segmentation samples carry ``pred_sem_seg`` (trainIds at the original size). Boxes are
 drawn with :func:`torchvision.utils.draw_bounding_boxes`; label maps are blended with a palette (the dataset's
-``metainfo['palette']`` if present, else the Cityscapes trainId colours from ``cityscapesscripts.helpers.labels``).
+``metainfo['palette']`` if present, else the Cityscapes trainId colours of :mod:`densenets.datasets.cityscapes_labels`).
 """
 from __future__ import annotations
 
@@ -14,14 +14,9 @@ import torch
 from PIL import Image
 from torchvision.utils import draw_bounding_boxes
 
+from ..datasets.cityscapes_labels import CITYSCAPES_PALETTE
+
 Palette = Sequence[Sequence[int]]
-
-
-def cityscapes_palette() -> list[tuple[int, int, int]]:
-    """RGB colour of each Cityscapes trainId 0..18, from ``cityscapesscripts.helpers.labels``."""
-    from cityscapesscripts.helpers.labels import trainId2label
-
-    return [tuple(trainId2label[i].color) for i in range(19)]
 
 
 def read_image(path: str) -> np.ndarray:
@@ -95,7 +90,7 @@ def draw_segmentation(
     seg = torch.as_tensor(sem_seg).cpu().numpy().astype(np.int64)
     if seg.shape != img.shape[:2]:
         raise ValueError(f"label map {seg.shape} and image {img.shape[:2]} differ in size")
-    pal = np.asarray(palette if palette is not None else cityscapes_palette(), dtype=np.float32)
+    pal = np.asarray(palette if palette is not None else CITYSCAPES_PALETTE, dtype=np.float32)
     valid = (seg != ignore_index) & (seg >= 0) & (seg < len(pal))
     out = img.astype(np.float32)
     out[valid] = (1 - alpha) * out[valid] + alpha * pal[seg[valid]]

@@ -23,37 +23,41 @@ skip NaN entries (classes absent from ground truth and prediction).
 
 Two input spaces are supported: ``"label"`` (ground truth and predictions as labelIds 0..33, what
 ``tools/eval_cityscapes.py`` reads) and ``"train"`` (trainIds 0..18 with 255 = ignore, what models predict;
-predictions outside 0..18 count like a prediction of the void label ``unlabeled``).
+predictions outside 0..18 count like a prediction of the void label ``unlabeled``). In the labelId space the
+predictions may be trainIds explicitly (``pred_ids="train"``: mapped to labelIds, no-class ids to ``unlabeled``, as
+:func:`~.cityscapes_writers.write_label_id_png` writes them); trainId files read as labelIds are detected
+(:class:`TrainIdPredictionsError`) rather than scored near 0.
+
+Counting kernels: :mod:`.cityscapes_kernels`; the score table, JSON and PNG writers: :mod:`.cityscapes_writers`;
+matching prediction files to ground truth and evaluating them in parallel: :mod:`.cityscapes_files`.
 """
 from __future__ import annotations
 
 import logging
 import math
-import os
 from typing import Any, Sequence
 
-import cv2
 import numpy as np
 import torch
 from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as _official
 from cityscapesscripts.helpers.labels import category2labels, id2label
-from cityscapesscripts.helpers.labels import labels as CS_LABELS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from PIL import Image
 
-from ..datasets.cityscapes import IGNORE_INDEX, TRAIN_TO_LABEL, CityscapesDataError, parse_cityscapes_name
+from ..datasets.cityscapes_labels import (
+    IGNORE_INDEX, IGNORED_IN_EVAL, LABEL_NAMES, NUM_LABEL_IDS, NUM_TRAIN_IDS, TRAIN_TO_LABEL, CityscapesDataError,
+    train_ids_to_label_ids)
 from ..registry import METRICS
+from .cityscapes_kernels import instance_histogram_numpy, instance_histogram_torch, joint_histogram, run_values
+from .cityscapes_writers import format_scores, write_label_id_png
 
-__all__ = ["AVG_CLASS_SIZE", "CityscapesAccumulator", "CityscapesMetric", "format_scores"]
+__all__ = ["AVG_CLASS_SIZE", "CityscapesAccumulator", "CityscapesMetric", "TrainIdPredictionsError"]
 
 #: average pixel size of an instance per class on the training set, taken from the official evaluation module
 AVG_CLASS_SIZE: dict[str, float] = dict(_official.args.avgClassSize)
 
-NUM_LABEL_IDS = max(lb.id for lb in CS_LABELS) + 1  # 34: labelIds 0..33
-NUM_TRAIN_IDS = len(TRAIN_TO_LABEL)  # 19
-_IGNORED = np.array([id2label[i].ignoreInEval for i in range(NUM_LABEL_IDS)])
-_NAMES = [id2label[i].name for i in range(NUM_LABEL_IDS)]
+_IGNORED = IGNORED_IN_EVAL
+_NAMES = LABEL_NAMES
 #: labelIds whose instances enter the iIoU (hasInstances and evaluated)
 _INST_CLASSES = [i for i in range(NUM_LABEL_IDS) if id2label[i].hasInstances and not _IGNORED[i]]
 #: categories whose labels (with id >= 0) all have instances, with those labelIds (ignored ones included)
@@ -70,80 +74,8 @@ _CAT_OF_LABEL = np.array(
 _INST_WEIGHT = np.array([AVG_CLASS_SIZE.get(_NAMES[i], math.nan) for i in range(NUM_LABEL_IDS)])
 
 
-#: run-length encode only when runs average at least this many pixels; noisier maps are counted pixel by pixel
-_MIN_MEAN_RUN = 4
-
-
-def _run_values(maps: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """Run-length encode same-shaped maps jointly in raster order (counting is independent of geometry).
-
-    Returns, per map, its value at the start of every run of pixels over which no map changes, and the run lengths.
-    Every distinct value appears at some run start, so histograms weighted by the lengths equal the per-pixel ones.
-    Label maps have long runs (Cityscapes rows cross a few dozen boundaries), which makes all later work tiny; for
-    noisy maps (mean run < ``_MIN_MEAN_RUN`` pixels) the flattened maps are returned with ``None`` lengths instead.
-    """
-    flats = [np.ravel(m) for m in maps]
-    size = flats[0].size
-    if size < 2:
-        return flats, None
-    change = np.empty(size, dtype=bool)
-    change[0] = True
-    np.not_equal(flats[0][1:], flats[0][:-1], out=change[1:])
-    differs = np.empty(size - 1, dtype=bool)
-    for flat in flats[1:]:
-        np.not_equal(flat[1:], flat[:-1], out=differs)
-        change[1:] |= differs
-    if np.count_nonzero(change) * _MIN_MEAN_RUN > size:
-        return flats, None
-    starts = np.flatnonzero(change)
-    return [flat[starts] for flat in flats], np.diff(starts, append=size)
-
-
-def _counts(values: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
-    """``bincount`` of non-negative integer ``values`` (weighted by run lengths) as exact int64 counts."""
-    return np.bincount(values, weights, minlength=size).astype(np.int64)  # float sums of integers < 2**53 are exact
-
-
-def _joint_histogram(gt: np.ndarray, pred: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """``n x n`` counts of (gt, pred) pairs, each weighted by its run length; ids are known to be in 0..n-1."""
-    if weights is None and gt.dtype == pred.dtype == np.uint8 and gt.size < (1 << 24):
-        # per pixel, cv2.calcHist beats a bincount (float32 bins are exact below 2**24 pixels)
-        hist = cv2.calcHist([np.ascontiguousarray(gt), np.ascontiguousarray(pred)], [0, 1], None, [n, n], [0, n, 0, n])
-        return hist.astype(np.int64)
-    return _counts(gt.astype(np.intp) * n + pred, weights, n * n).reshape(n, n)
-
-
-def _instance_histogram_numpy(inst: np.ndarray, cols: np.ndarray, n: int, weights: np.ndarray | None = None):
-    """Instance ids (> 1000) present, their sizes, and per instance the histogram of predicted columns.
-
-    ``inst``/``cols``/``weights`` are per-pixel values or per-run values with their run lengths (:func:`_run_values`).
-    """
-    sel = inst > 1000
-    ids = inst[sel].astype(np.intp)
-    if ids.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, n), np.int64)
-    cols = cols[sel]
-    weights = None if weights is None else weights[sel]
-    if ids.max() < (1 << 22):  # dense relabelling without a sort (16-bit PNG ids are < 65536)
-        uniq = np.flatnonzero(np.bincount(ids))
-        lut = np.zeros(int(uniq[-1]) + 1, np.intp)
-        lut[uniq] = np.arange(uniq.size)
-        rows = lut[ids]
-    else:
-        uniq, rows = np.unique(ids, return_inverse=True)
-    sizes = _counts(rows, weights, uniq.size)
-    hist = _counts(rows * n + cols, weights, uniq.size * n).reshape(-1, n)
-    return uniq.astype(np.int64), sizes, hist
-
-
-def _instance_histogram_torch(inst: torch.Tensor, cols: torch.Tensor, n: int):
-    sel = inst.reshape(-1) > 1000
-    ids = inst.reshape(-1)[sel].long()
-    if ids.numel() == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, n), np.int64)
-    uniq, inv, sizes = torch.unique(ids, return_inverse=True, return_counts=True)
-    hist = torch.bincount(inv * n + cols.reshape(-1)[sel].long(), minlength=uniq.numel() * n).view(-1, n)
-    return uniq.cpu().numpy(), sizes.cpu().numpy(), hist.cpu().numpy()
+class TrainIdPredictionsError(CityscapesDataError):
+    """LabelId predictions expected, but the whole prediction set looks like trainIds (no id >= 19 anywhere)."""
 
 
 class CityscapesAccumulator:
@@ -152,15 +84,20 @@ class CityscapesAccumulator:
     ``add(gt, pred, instances)`` takes one image (tensors or arrays, any device); ``merge`` adds another
     accumulator; ``scores()`` returns the official result dictionary (``classScores``, ``classInstScores``,
     ``categoryScores``, ``categoryInstScores`` and the four ``averageScore*`` fractions).
+
+    Args:
+        space: ``"label"`` (labelId ground truth) or ``"train"`` (trainId ground truth, 255 = ignore).
+        pred_ids: the ids of the predictions, ``"label"`` or ``"train"`` (default: those of ``space``); trainId
+            predictions against labelId ground truth are mapped to labelIds (ids other than 0..18 and 255 raise).
     """
 
-    #: use the torch kernels for CPU tensors too (tests of the accelerator path on a CPU-only machine)
-    torch_on_cpu: bool = False
-
-    def __init__(self, space: str = "label") -> None:
+    def __init__(self, space: str = "label", pred_ids: str | None = None) -> None:
         if space not in ("label", "train"):
             raise ValueError(f"space must be 'label' or 'train', got {space!r}")
-        self.space = space
+        pred_ids = space if pred_ids is None else pred_ids
+        if pred_ids not in ("label", "train") or (space == "train" and pred_ids != "train"):
+            raise ValueError(f"pred_ids must be 'label' or 'train' ('train' only for space='train'), got {pred_ids!r}")
+        self.space, self.pred_ids = space, pred_ids
         if space == "label":
             self.num_ids = NUM_LABEL_IDS
             self.to_label = np.arange(NUM_LABEL_IDS)
@@ -187,26 +124,39 @@ class CityscapesAccumulator:
         """Raise, naming the image, on ids that do not belong to this space (cheap min/max test first)."""
         lib = torch if isinstance(gt, torch.Tensor) else np
         if self.space == "label":
-            for what, t in (("ground truth", gt), ("prediction", pred)):
+            checked = [("ground truth", gt)] + ([("prediction", pred)] if self.pred_ids == "label" else [])
+            for what, t in checked:
                 if t.shape.numel() if lib is torch else t.size:
                     if int(t.min()) < 0 or int(t.max()) >= NUM_LABEL_IDS:
                         bad = lib.unique(t[(t < 0) | (t >= NUM_LABEL_IDS)])[:10].tolist()
-                        hint = " (trainId 255? predictions must be labelIds)" if what == "prediction" else ""
+                        hint = (" (trainId 255? predictions must be labelIds, or trainIds evaluated with "
+                                "--pred-ids train)") if what == "prediction" else ""
                         raise CityscapesDataError(f"{name}: {what} ids {bad} are not Cityscapes labelIds (0..33){hint}")
+            if self.pred_ids == "train" and (pred.shape.numel() if lib is torch else pred.size):
+                bad_mask = ((pred < 0) | (pred >= NUM_TRAIN_IDS)) & (pred != IGNORE_INDEX)
+                if bool(bad_mask.any()):
+                    bad = lib.unique(pred[bad_mask])[:10].tolist()
+                    raise CityscapesDataError(
+                        f"{name}: prediction ids {bad} are not trainIds (0..18, 255); are these labelIds? Then "
+                        "evaluate them without --pred-ids train")
         elif (gt.shape.numel() if lib is torch else gt.size) and (int(gt.min()) < 0 or int(gt.max()) >= NUM_TRAIN_IDS):
             bad = lib.unique(gt[((gt < 0) | (gt >= NUM_TRAIN_IDS)) & (gt != IGNORE_INDEX)])[:10].tolist()
             if bad:
                 raise CityscapesDataError(f"{name}: ground truth ids {bad} are not trainIds (0..18, 255)")
 
-    def add(self, gt: Any, pred: Any, instances: Any = None, name: str = "<image>") -> None:
+    def add(self, gt: Any, pred: Any, instances: Any = None, name: str = "<image>",
+            on_device: bool | None = None) -> None:
         """Add one image: ``gt``/``pred`` (H x W ids of this space), ``instances`` (H x W instanceIds) or None.
 
         Tensors on an accelerator are counted there with ``torch.bincount`` (only the small histograms travel back);
         arrays and CPU tensors on the CPU with NumPy/OpenCV (:meth:`_add_arrays`), several times faster than torch's
-        kernels there. Both give exactly the same sums.
+        kernels there. Both give exactly the same sums. ``on_device=True`` counts tensors with torch wherever they
+        are (CPU included), ``False`` always with NumPy.
         """
         tensors = [t for t in (gt, pred, instances) if isinstance(t, torch.Tensor)]
-        use_torch = bool(tensors) and (self.torch_on_cpu or any(t.device.type != "cpu" for t in tensors))
+        if on_device is None:
+            on_device = any(t.device.type != "cpu" for t in tensors)
+        use_torch = bool(tensors) and on_device
         if use_torch:
             gt, pred = torch.as_tensor(gt), torch.as_tensor(pred)
             pred = pred.to(gt.device)
@@ -234,8 +184,15 @@ class CityscapesAccumulator:
         self.num_images_without_instances += int(instances is None)
 
     def _to_rows_and_cols(self, gt: Any, pred: Any) -> tuple[Any, Any]:
-        """trainId space: ignored ground truth -> the void row, predictions outside 0..18 -> the void column."""
+        """trainId space: ignored ground truth -> the void row, predictions outside 0..18 -> the void column;
+        labelId space with trainId predictions: predictions mapped to labelIds (no class -> 0 'unlabeled')."""
         if self.space == "label":
+            if self.pred_ids == "train":
+                if isinstance(pred, torch.Tensor):
+                    lut = torch.from_numpy(train_ids_to_label_ids(np.arange(256, dtype=np.uint8))).to(pred.device)
+                    pred = lut[pred.long()]
+                else:
+                    pred = train_ids_to_label_ids(pred)
             return gt, pred
         void = self.num_ids - 1
         if isinstance(gt, torch.Tensor):
@@ -252,23 +209,23 @@ class CityscapesAccumulator:
         flat = gt.reshape(-1).to(torch.int16) * n + pred.reshape(-1).to(torch.int16)  # < 35 * 35
         self.conf += torch.bincount(flat.long(), minlength=n * n).view(n, n).cpu().numpy()
         if instances is not None:
-            uniq, sizes, hist = _instance_histogram_torch(torch.as_tensor(instances).to(gt.device), pred, n)
+            uniq, sizes, hist = instance_histogram_torch(torch.as_tensor(instances).to(gt.device), pred, n)
             if uniq.size:
                 self._add_instances(uniq, sizes, hist, name)
 
     def _add_arrays(self, gt: np.ndarray, pred: np.ndarray, instances: np.ndarray | None, name: str) -> None:
         """Count runs of equal (ground truth, prediction, instance) triples once, weighted by their length.
 
-        One joint run-length pass (:func:`_run_values`) replaces the full-image work: the id checks, the trainId
-        mapping and both histograms then touch one value per run instead of one per pixel.
+        One joint run-length pass (:func:`~.cityscapes_kernels.run_values`) replaces the full-image work: the id
+        checks, the id mapping and both histograms then touch one value per run instead of one per pixel.
         """
         maps = [gt, pred] if instances is None else [gt, pred, instances]
-        values, lengths = _run_values(maps)
+        values, lengths = run_values(maps)
         self._check(values[0], values[1], name)  # the same set of ids as the full maps
         rows, cols = self._to_rows_and_cols(values[0], values[1])
-        self.conf += _joint_histogram(rows, cols, self.num_ids, lengths)
+        self.conf += joint_histogram(rows, cols, self.num_ids, lengths)
         if instances is not None:
-            uniq, sizes, hist = _instance_histogram_numpy(values[2], cols, self.num_ids, lengths)
+            uniq, sizes, hist = instance_histogram_numpy(values[2], cols, self.num_ids, lengths)
             if uniq.size:
                 self._add_instances(uniq, sizes, hist, name)
 
@@ -305,6 +262,8 @@ class CityscapesAccumulator:
         self.conf += other.conf
         self.inst += other.inst
         self.cat += other.cat
+        if other.pred_ids != self.pred_ids:
+            raise ValueError(f"cannot merge {other.pred_ids!r} predictions into {self.pred_ids!r} ones")
         self.num_images += other.num_images
         self.num_images_without_instances += other.num_images_without_instances
         return self
@@ -318,8 +277,29 @@ class CityscapesAccumulator:
         np.add.at(out, (self.to_label[:, None], self.to_label[None, :]), self.conf)
         return out
 
+    def check_prediction_ids(self) -> None:
+        """Raise :class:`TrainIdPredictionsError` when labelId predictions are expected but no prediction of the
+        whole set holds an id >= 19 although the ground truth has evaluated pixels of such labels (vegetation,
+        terrain, sky, person, rider and the vehicles): trainId files (0..18), which would score an mIoU near 0."""
+        if self.space != "label" or self.pred_ids != "label" or self.num_images == 0:
+            return
+        high = np.arange(NUM_LABEL_IDS) >= NUM_TRAIN_IDS
+        gt_high = int(self.conf[high & ~_IGNORED].sum())
+        if gt_high and not self.conf[:, high].any():
+            names = ", ".join(_NAMES[i] for i in np.flatnonzero(high & ~_IGNORED))
+            raise TrainIdPredictionsError(
+                f"the predictions look like trainIds, not labelIds: none of the {self.num_images} prediction images "
+                f"holds an id >= {NUM_TRAIN_IDS}, although {gt_high} ground-truth pixels are labels with such ids "
+                f"({names}). Scored as labelIds they would give an mIoU near 0. Evaluate them as trainIds with "
+                "--pred-ids train (CityscapesAccumulator(pred_ids='train')), or write labelId PNGs "
+                "(densenets.evaluation.cityscapes_writers.write_label_id_png maps trainIds to labelIds).")
+
     def scores(self) -> dict[str, Any]:
-        """The official result dictionary; iIoU entries are NaN if some image came without instance ids."""
+        """The official result dictionary; iIoU entries are NaN if some image came without instance ids.
+
+        Raises :class:`TrainIdPredictionsError` for a trainId-looking prediction set (:meth:`check_prediction_ids`).
+        """
+        self.check_prediction_ids()
         m = self.label_confusion()
         evaluated = ~_IGNORED
         row_sum = m.sum(1)
@@ -375,27 +355,6 @@ class CityscapesAccumulator:
         )
 
 
-def format_scores(scores: dict[str, Any]) -> str:
-    """The per-class and per-category IoU / iIoU table, laid out like the official script's printout."""
-    lines = ["classes          IoU      iIoU", "--------------------------------"]
-    for i in range(NUM_LABEL_IDS):
-        if not _IGNORED[i]:
-            n = _NAMES[i]
-            lines.append(f"{n:<14}: {scores['classScores'][n]:>5.3f}    {scores['classInstScores'][n]:>5.3f}")
-    lines += ["--------------------------------",
-              f"Score Average : {scores['averageScoreClasses']:5.3f}    {scores['averageScoreInstClasses']:5.3f}",
-              "--------------------------------", "", "categories       IoU      iIoU",
-              "--------------------------------"]
-    for cat, lbs in category2labels.items():
-        if not all(lb.ignoreInEval for lb in lbs):
-            iou, iiou = scores["categoryScores"][cat], scores["categoryInstScores"][cat]
-            lines.append(f"{cat:<14}: {iou:>5.3f}    {iiou:>5.3f}")
-    lines += ["--------------------------------",
-              f"Score Average : {scores['averageScoreCategories']:5.3f}    {scores['averageScoreInstCategories']:5.3f}",
-              "--------------------------------"]
-    return "\n".join(lines)
-
-
 @METRICS.register_module()
 class CityscapesMetric(BaseMetric):
     """Cityscapes val metric with the official definitions (MobileNetV3 §6.4 reports its class mIoU).
@@ -440,15 +399,10 @@ class CityscapesMetric(BaseMetric):
             acc.add(s["gt_sem_seg"], pred, s.get("gt_instance"), name=name)
 
     def _write(self, pred: Any, img_path: str) -> None:
-        city, seq, frame = parse_cityscapes_name(img_path)
         pred = torch.as_tensor(pred).long().cpu().numpy()
         if pred.ndim == 3 and pred.shape[0] == 1:
             pred = pred[0]
-        is_class = (pred >= 0) & (pred < NUM_TRAIN_IDS)
-        label_ids = np.where(is_class, TRAIN_TO_LABEL[np.clip(pred, 0, NUM_TRAIN_IDS - 1)], 0)  # no class: 'unlabeled'
-        out = os.path.join(self.output_dir, city, f"{city}_{seq}_{frame}_pred_labelIds.png")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        Image.fromarray(label_ids.astype(np.uint8)).save(out)  # as cityscapesscripts writes labelId images
+        write_label_id_png(pred, img_path, self.output_dir)
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         acc = CityscapesAccumulator("train")

@@ -108,3 +108,29 @@ def test_not_a_state_dict_is_reported(tmp_path) -> None:
     torch.save({"state_dict": {"a": 1}}, path)
     with pytest.raises(CheckpointMismatchError, match="no state_dict of tensors"):
         load_model_weights(build_model(load_config(SSD_SMALL)), str(path))
+
+
+def test_segmentation_preprocess_is_the_datasets_test_pipeline(tmp_path) -> None:
+    """One pipeline convention: the Inferencer packs a Cityscapes image exactly as the val dataset does (minus the
+    labels), through the config's own test pipeline, at full and at half resolution."""
+    from densenets.datasets.demo.cityscapes_demo import make_tiny_cityscapes_demo
+    from densenets.datasets.image_io import load_rgb
+    from densenets.registry import DATASETS
+
+    root = make_tiny_cityscapes_demo(str(tmp_path / "demo"), num_train=0, num_val=1)
+    half = [dict(type="LoadImageFromFile"), dict(type="LoadCityscapesAnnotations"), dict(type="SegResize", size=(32, 64)),
+            dict(type="PackSegInputs")]
+    for opts in ({}, {"test_dataloader.dataset.pipeline": half}):
+        inferencer = Inferencer(SEG, None, cfg_options=opts)
+        ds_cfg = dict(inferencer.cfg.test_dataloader.dataset, data_root=root, split="val")
+        item = DATASETS.build(ds_cfg)[0]
+        packed = inferencer.preprocess(load_rgb(item["data_samples"]["img_path"]), item["data_samples"]["img_path"])
+        assert torch.equal(packed["inputs"], item["inputs"])
+        labels = {"gt_sem_seg", "gt_instance", "seg_map_path"}
+        assert packed["data_samples"] == {k: v for k, v in item["data_samples"].items() if k not in labels}
+
+
+def test_a_test_pipeline_without_a_packing_step_is_named() -> None:
+    inferencer = Inferencer(SEG, None, cfg_options={"test_dataloader.dataset.pipeline": [dict(type="SegResize")]})
+    with pytest.raises(ValueError, match="must end with a packing step"):
+        inferencer.preprocess(_arrays((48, 80))[0], None)

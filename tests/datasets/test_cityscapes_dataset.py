@@ -10,15 +10,23 @@ import pytest
 import torch
 from cityscapesscripts.helpers.labels import id2label, trainId2label
 
-from densenets.datasets.cityscapes import (
+from densenets.datasets.cityscapes import CityscapesDataset
+from densenets.datasets.cityscapes_labels import (
     CITYSCAPES_CLASSES,
     CITYSCAPES_PALETTE,
     CityscapesDataError,
-    CityscapesDataset,
     label_ids_to_train_ids,
 )
 from densenets.datasets.demo.cityscapes_demo import make_cityscapes_demo, make_tiny_cityscapes_demo
 from densenets.registry import DATASETS
+
+
+#: the test pipeline of configs/_base_/datasets/cityscapes_769x769.py
+PIPELINE = [dict(type="LoadImageFromFile"), dict(type="LoadCityscapesAnnotations"), dict(type="PackSegInputs")]
+
+
+def _dataset(root: str, split: str, **kwargs) -> CityscapesDataset:
+    return CityscapesDataset(root, split, pipeline=PIPELINE, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +58,7 @@ def test_label_to_train_mapping_matches_cityscapesscripts():
 
 
 def test_val_samples_follow_the_design_contract(demo_root):
-    ds = DATASETS.build(dict(type="CityscapesDataset", data_root=demo_root, split="val"))
+    ds = DATASETS.build(dict(type="CityscapesDataset", data_root=demo_root, split="val", pipeline=PIPELINE))
     assert len(ds) == 2 and ds.metainfo["classes"] == CITYSCAPES_CLASSES
     item = ds[0]
     img, s = item["inputs"], item["data_samples"]
@@ -69,23 +77,23 @@ def test_val_samples_follow_the_design_contract(demo_root):
 
 
 def test_train_has_no_instances_and_test_has_no_labels(demo_root, tmp_path):
-    train = CityscapesDataset(demo_root, "train")
+    train = _dataset(demo_root, "train")
     assert len(train) == 3 and "gt_instance" not in train[0]["data_samples"]
     root = str(tmp_path / "with_test")
     make_cityscapes_demo(root, num_train=0, num_val=0, num_test=1, size=(32, 64))
-    test = CityscapesDataset(root, "test")
+    test = _dataset(root, "test")
     assert len(test) == 1 and "gt_sem_seg" not in test[0]["data_samples"]
 
 
 def test_missing_folders_are_named(tmp_path, demo_root):
     with pytest.raises(CityscapesDataError, match="leftImg8bit/train"):
-        CityscapesDataset(str(tmp_path / "nowhere"), "train")
+        _dataset(str(tmp_path / "nowhere"), "train")
     root = _copy(demo_root, tmp_path)
     shutil.rmtree(os.path.join(root, "gtFine", "train"))
     with pytest.raises(CityscapesDataError, match="gtFine/train"):
-        CityscapesDataset(root, "train")
+        _dataset(root, "train")
     with pytest.raises(ValueError, match="split"):
-        CityscapesDataset(root, "training")
+        _dataset(root, "training")
 
 
 def test_image_without_label_names_both_files(tmp_path, demo_root):
@@ -93,12 +101,12 @@ def test_image_without_label_names_both_files(tmp_path, demo_root):
     label = _first(root, "val", "labelIds")
     os.remove(label)
     with pytest.raises(CityscapesDataError, match=f"leftImg8bit.png: its label file {label} is missing"):
-        CityscapesDataset(root, "val")
+        _dataset(root, "val")
     inst = _first(root, "train", "instanceIds")
     os.remove(inst)
-    CityscapesDataset(root, "train")  # no instances needed for training
+    _dataset(root, "train")  # no instances needed for training
     with pytest.raises(CityscapesDataError, match="instance file"):
-        CityscapesDataset(root, "train", with_instance=True)
+        _dataset(root, "train", with_instance=True)
 
 
 @pytest.mark.parametrize("problem", ["size", "ids", "colour", "corrupt"])
@@ -121,7 +129,7 @@ def test_bad_label_files_are_named(tmp_path, demo_root, problem):
         with open(label, "wb") as f:
             f.write(b"\x89PNG\r\n\x1a\nnot really")
         match = "cannot decode"
-    ds = CityscapesDataset(root, "val")
+    ds = _dataset(root, "val")
     with pytest.raises(CityscapesDataError, match=match) as err:
         ds[0]
     assert label in str(err.value)
@@ -136,7 +144,7 @@ def test_palette_label_png_reads_indices(tmp_path, demo_root):
     img = Image.fromarray(ids, mode="L").convert("P")
     img.putpalette([v for i in range(256) for v in id2label.get(i, id2label[0]).color])
     img.save(label)
-    ds = CityscapesDataset(root, "val")
+    ds = _dataset(root, "val")
     assert np.array_equal(ds[0]["data_samples"]["gt_sem_seg"].numpy(), label_ids_to_train_ids(ids))
 
 
@@ -159,6 +167,61 @@ def test_make_demo_data_cityscapes_subcommand(tmp_path):
     spec.loader.exec_module(mod)
     out = str(tmp_path / "demo")
     assert mod.main(["cityscapes", "--out", out, "--num-train", "2", "--num-val", "1", "--size", "32", "64"]) == 0
-    ds = CityscapesDataset(out, "val")
+    ds = _dataset(out, "val")
     assert len(ds) == 1 and ds[0]["inputs"].shape == (3, 32, 64)
-    assert len(CityscapesDataset(out, "train")) == 2
+    assert len(_dataset(out, "train")) == 2
+
+
+def test_the_dataset_only_lists_samples(demo_root):
+    """Like COCO: decoding is the pipeline's job, so without one a sample is its file list (nothing decoded)."""
+    ds = CityscapesDataset(demo_root, "val")
+    info = ds[0]
+    assert "img" not in info and "inputs" not in info
+    assert info["img_path"].endswith("_leftImg8bit.png") and info["seg_map_path"].endswith("_gtFine_labelIds.png")
+    assert info["instance_path"].endswith("_gtFine_instanceIds.png")
+    assert "seg_map_path" not in CityscapesDataset(demo_root, "val", with_label=False)[0]
+
+
+@pytest.mark.parametrize("kind", ["L-pillow", "L-opencv", "I16-pillow", "I16-opencv", "P-pillow", "L-interlaced",
+                                  "L-transparency"])
+def test_label_png_decoding_is_identical_to_pillow(tmp_path, kind):
+    """The fast grayscale path (libpng via torchvision) and the fallbacks give exactly Pillow's arrays."""
+    from PIL import Image
+
+    from densenets.datasets import cityscapes_labels as cl
+
+    rng = np.random.default_rng(0)
+    blocks = rng.integers(0, 34, (12, 20)).repeat(8, 0).repeat(8, 1)  # label-map-like regions
+    path = str(tmp_path / "label.png")
+    if kind.startswith("I16"):
+        arr = (blocks * 1000 + rng.integers(0, 3, blocks.shape)).astype(np.uint16)
+        arr[0, :3] = (65535, 256, 1)  # both bytes of the big-endian samples matter
+    else:
+        arr = blocks.astype(np.uint8)
+    if kind.endswith("opencv"):
+        cv2.imwrite(path, arr)
+    elif kind == "P-pillow":
+        img = Image.fromarray(arr, mode="L").convert("P")
+        img.putpalette([v for i in range(256) for v in id2label.get(i, id2label[0]).color])
+        img.save(path)
+    elif kind == "L-interlaced":  # neither Pillow nor OpenCV writes interlaced PNGs: flip the IHDR flag
+        Image.fromarray(arr).save(path)
+        raw = open(path, "rb").read()
+        raw = raw[:28] + b"\x01" + raw[29:]  # the fast path must decline anything but non-interlaced grey
+        with open(path, "wb") as f:
+            f.write(raw)
+        assert cl._decode_gray_png(path) is None
+        return
+    elif kind == "L-transparency":
+        Image.fromarray(arr).save(path, transparency=0)
+    else:
+        Image.fromarray(arr).save(path)
+    with Image.open(path) as img:
+        expected = np.array(img)
+    got = cl.read_label_png(path)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    fast = cl._decode_gray_png(path)
+    if kind == "P-pillow":
+        assert fast is None  # palette: the general path (indices through Pillow)
+    else:
+        assert fast is not None and np.array_equal(fast, expected)

@@ -100,8 +100,9 @@ def test_seeded_by_torch_seed_per_process():
 
 def test_train_pipeline_from_config(tmp_path):
     root = make_tiny_cityscapes_demo(str(tmp_path / "demo"), num_train=2, num_val=1)
-    pipeline = [dict(type="SegRandomScale", ratio_range=(0.5, 2.0)), dict(type="SegRandomCrop", crop_size=(48, 96)),
-                dict(type="SegRandomFlip", prob=0.5), dict(type="SegPhotoMetricDistortion")]
+    pipeline = [dict(type="LoadImageFromFile"), dict(type="LoadCityscapesAnnotations"),
+                dict(type="SegRandomScale", ratio_range=(0.5, 2.0)), dict(type="SegRandomCrop", crop_size=(48, 96)),
+                dict(type="SegRandomFlip", prob=0.5), dict(type="SegPhotoMetricDistortion"), dict(type="PackSegInputs")]
     ds = DATASETS.build(dict(type="CityscapesDataset", data_root=root, split="train", pipeline=pipeline))
     torch.manual_seed(0)
     for i in range(len(ds)):

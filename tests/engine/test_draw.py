@@ -11,11 +11,11 @@ from cityscapesscripts.helpers.labels import trainId2label
 from PIL import Image
 
 from densenets.engine import DenseVisualizationHook, draw_detections, draw_sample, draw_segmentation
-from densenets.engine.draw import cityscapes_palette
+from densenets.datasets.cityscapes_labels import CITYSCAPES_PALETTE
 
 
 def test_cityscapes_palette_is_the_official_one():
-    pal = cityscapes_palette()
+    pal = CITYSCAPES_PALETTE  # the default palette of draw_segmentation
     assert len(pal) == 19
     assert pal[0] == (128, 64, 128) and pal[13] == (0, 0, 142)  # road, car
     assert all(pal[i] == tuple(trainId2label[i].color) for i in range(19))

@@ -10,7 +10,7 @@ import pytest
 import torch
 from cityscapesscripts.helpers.labels import id2label
 
-from densenets.datasets.cityscapes import LABEL_TO_TRAIN, TRAIN_TO_LABEL, CityscapesDataError, read_label_png
+from densenets.datasets.cityscapes_labels import LABEL_TO_TRAIN, TRAIN_TO_LABEL, CityscapesDataError, read_label_png
 from densenets.evaluation.cityscapes_metric import AVG_CLASS_SIZE, CityscapesAccumulator, CityscapesMetric
 from densenets.registry import METRICS
 
@@ -196,14 +196,13 @@ def test_torch_and_numpy_kernels_agree(space, monkeypatch):
     """torch.bincount (tensors on an accelerator) and cv2.calcHist/numpy (arrays, CPU tensors) give the same sums."""
     rng = np.random.default_rng(5)
     a, b = CityscapesAccumulator(space), CityscapesAccumulator(space)
-    b.torch_on_cpu = True
     for _ in range(2):
         g, s = _scene(rng)
         p = _corrupt(g, rng, np.arange(34))
         if space == "train":
             g, p = LABEL_TO_TRAIN[g].astype(np.int64), LABEL_TO_TRAIN[p].astype(np.int64)
         a.add(torch.from_numpy(g), torch.from_numpy(p), torch.from_numpy(s))
-        b.add(torch.from_numpy(g), torch.from_numpy(p), torch.from_numpy(s))
+        b.add(torch.from_numpy(g), torch.from_numpy(p), torch.from_numpy(s), on_device=True)
     assert np.array_equal(a.conf, b.conf) and np.allclose(a.inst, b.inst) and np.allclose(a.cat, b.cat)
     assert a.conf.sum() == 2 * H * W and a.inst[2].sum() > 0 and a.cat[2].sum() > 0
 
@@ -232,29 +231,29 @@ def _smooth_scene(rng: np.random.Generator, h: int = 64, w: int = 96):
 
 
 def test_run_values_expand_back_to_the_maps():
-    from densenets.evaluation import cityscapes_metric as cm
+    from densenets.evaluation import cityscapes_kernels as cm
 
     gt, inst, pred = _smooth_scene(np.random.default_rng(3))
-    values, lengths = cm._run_values([gt, pred, inst])
-    assert lengths is not None and lengths.size < gt.size / cm._MIN_MEAN_RUN and lengths.sum() == gt.size
+    values, lengths = cm.run_values([gt, pred, inst])
+    assert lengths is not None and lengths.size < gt.size / cm.MIN_MEAN_RUN and lengths.sum() == gt.size
     for v, m in zip(values, (gt, pred, inst)):
         assert np.array_equal(np.repeat(v, lengths), m.ravel())
     noisy = np.random.default_rng(0).integers(0, 34, gt.shape).astype(np.uint8)
-    values, lengths = cm._run_values([gt, noisy])
+    values, lengths = cm.run_values([gt, noisy])
     assert lengths is None and np.array_equal(values[1], noisy.ravel())  # per-pixel fallback
 
 
 @pytest.mark.parametrize("kernel", ["runs", "pixels"])
 def test_both_cpu_kernels_match_official_on_smooth_maps(kernel, tmp_path, monkeypatch):
-    from densenets.evaluation import cityscapes_metric as cm
+    from densenets.evaluation import cityscapes_kernels as cm
 
     rng = np.random.default_rng(11)
     gts, insts, preds = zip(*(_smooth_scene(rng) for _ in range(3)))
     pred_files, gt_files = _write_pairs(str(tmp_path), list(preds), list(gts), list(insts))
     ref = _official(pred_files, gt_files, monkeypatch)
     if kernel == "pixels":
-        monkeypatch.setattr(cm, "_MIN_MEAN_RUN", 10**9)
-    assert (cm._run_values([gts[0], preds[0], insts[0]])[1] is None) == (kernel == "pixels")
+        monkeypatch.setattr(cm, "MIN_MEAN_RUN", 10**9)
+    assert (cm.run_values([gts[0], preds[0], insts[0]])[1] is None) == (kernel == "pixels")
     acc = CityscapesAccumulator("label")
     for p, g in zip(pred_files, gt_files):
         acc.add(read_label_png(g), read_label_png(p), read_label_png(g.replace("labelIds", "instanceIds")), name=p)
@@ -266,20 +265,19 @@ def test_both_cpu_kernels_match_official_on_smooth_maps(kernel, tmp_path, monkey
 
 @pytest.mark.parametrize("space", ["label", "train"])
 def test_run_pixel_and_torch_kernels_give_identical_sums(space, monkeypatch):
-    from densenets.evaluation import cityscapes_metric as cm
+    from densenets.evaluation import cityscapes_kernels as cm
 
     rng = np.random.default_rng(12)
     runs, pixels, torch_acc = (CityscapesAccumulator(space) for _ in range(3))
-    torch_acc.torch_on_cpu = True
     for _ in range(3):
         g, s, p = _smooth_scene(rng)
         if space == "train":  # int64 trainIds with 255, as the model and the dataset give them
             g, p = LABEL_TO_TRAIN[g].astype(np.int64), LABEL_TO_TRAIN[p].astype(np.int64)
         args = (torch.from_numpy(g), torch.from_numpy(p), torch.from_numpy(s))
         runs.add(*args)
-        torch_acc.add(*args)
+        torch_acc.add(*args, on_device=True)
         with monkeypatch.context() as m:
-            m.setattr(cm, "_MIN_MEAN_RUN", 10**9)
+            m.setattr(cm, "MIN_MEAN_RUN", 10**9)
             pixels.add(*args)
     for other in (pixels, torch_acc):
         assert np.array_equal(runs.conf, other.conf)

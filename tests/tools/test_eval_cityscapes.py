@@ -1,7 +1,7 @@
-"""tools/eval_cityscapes.py: JSON scores equal to the official script's, missing/duplicate predictions named."""
+"""tools/eval_cityscapes.py and densenets.evaluation.cityscapes_files: JSON scores equal to the official script's,
+missing/duplicate predictions named, trainId predictions detected or evaluated explicitly."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -12,7 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
+from densenets.datasets.cityscapes_labels import LABEL_TO_TRAIN
 from densenets.datasets.demo.cityscapes_demo import make_tiny_cityscapes_demo
+from densenets.evaluation import cityscapes_files as files
+from densenets.evaluation.cityscapes_metric import TrainIdPredictionsError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOL = os.path.join(ROOT, "tools", "eval_cityscapes.py")
@@ -20,11 +23,13 @@ KEYS = ("averageScoreClasses", "averageScoreInstClasses", "averageScoreCategorie
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location("eval_cityscapes_tool", TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # so that worker processes can unpickle its functions
-    spec.loader.exec_module(mod)
-    return mod
+    """The command line's main(), imported from the tools folder (it is a script, not a package module)."""
+    sys.path.insert(0, os.path.dirname(TOOL))
+    try:
+        import eval_cityscapes
+    finally:
+        sys.path.pop(0)
+    return eval_cityscapes
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +78,9 @@ def test_cli_json_equals_official(data, monkeypatch):
 
 
 def test_workers_give_identical_sums(data):
-    tool = _load_tool()
     gt_dir, pred_dir = data
-    pairs, *_ = tool.match_predictions(tool.find_ground_truth(gt_dir), tool.index_predictions(pred_dir))
-    one, two = tool.evaluate_pairs(pairs, 1), tool.evaluate_pairs(pairs, 2)
+    pairs, *_ = files.match_predictions(files.find_ground_truth(gt_dir), files.index_predictions(pred_dir))
+    one, two = files.evaluate_pairs(pairs, 1), files.evaluate_pairs(pairs, 2)
     assert np.array_equal(one.conf, two.conf) and np.allclose(one.inst, two.inst, rtol=1e-12)
 
 
@@ -111,5 +115,64 @@ def test_wrong_size_and_trainid_predictions_are_named(data, tmp_path, capsys):
 
 def test_default_workers_are_the_usable_cpus():
     tool = _load_tool()
+    assert files.available_cpus() == tool.parse_args(["preds"]).workers
     expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert tool.parse_args(["preds"]).workers == expected
+
+
+def _as_train_ids(pred_dir: str, out: str) -> str:
+    """The same predictions written as trainIds 0..18 (no-class labels as 255 unless none remain)."""
+    shutil.copytree(pred_dir, out)
+    for r, _, fs in os.walk(out):
+        for f in fs:
+            p = os.path.join(r, f)
+            cv2.imwrite(p, LABEL_TO_TRAIN[cv2.imread(p, cv2.IMREAD_UNCHANGED)].astype(np.uint8))
+    return out
+
+
+def _strip_void(pred_dir: str, out: str) -> str:
+    """trainId predictions without 255, as a model's argmax writes them (ids 0..18 only)."""
+    shutil.copytree(pred_dir, out)
+    for r, _, fs in os.walk(out):
+        for f in fs:
+            p = os.path.join(r, f)
+            a = cv2.imread(p, cv2.IMREAD_UNCHANGED)
+            a[a == 255] = 0
+            cv2.imwrite(p, a)
+    return out
+
+
+def test_trainid_predictions_read_as_labelids_stop_with_a_message(data, tmp_path, capsys):
+    """Issue: trainId PNGs (0..18, no 255) used to score mIoU 0.00 with exit 0."""
+    tool = _load_tool()
+    gt_dir, pred_dir = data
+    train = _strip_void(_as_train_ids(pred_dir, str(tmp_path / "t")), str(tmp_path / "train"))
+    assert tool.main([train, "--gt-dir", gt_dir, "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "look like trainIds" in err and "--pred-ids train" in err and "Traceback" not in err
+    pairs, *_ = files.match_predictions(files.find_ground_truth(gt_dir), files.index_predictions(train))
+    with pytest.raises(TrainIdPredictionsError, match="none of the 3 prediction images holds an id >= 19"):
+        files.evaluate_pairs(pairs, 1).scores()
+
+
+def test_pred_ids_train_equals_official_on_the_labelid_files(data, tmp_path, capsys, monkeypatch):
+    """--pred-ids train on trainId files == the official script on the same predictions written as labelIds."""
+    from densenets.datasets.cityscapes_labels import train_ids_to_label_ids
+
+    tool = _load_tool()
+    gt_dir, pred_dir = data
+    train = _as_train_ids(pred_dir, str(tmp_path / "train"))
+    as_label = str(tmp_path / "as_label")
+    shutil.copytree(train, as_label)
+    for r, _, fs in os.walk(as_label):
+        for f in fs:
+            cv2.imwrite(os.path.join(r, f), train_ids_to_label_ids(cv2.imread(os.path.join(r, f), -1)))
+    assert tool.main([train, "--gt-dir", gt_dir, "--json", "--workers", "2", "--pred-ids", "train"]) == 0
+    ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    ref = _official(gt_dir, as_label, monkeypatch)
+    for k in KEYS:
+        assert ours[k] == pytest.approx(ref[k], abs=1e-6), k
+    assert 0.3 < ours["averageScoreClasses"] < 0.95
+    # labelId files passed as trainIds are named, not scored
+    assert tool.main([pred_dir, "--gt-dir", gt_dir, "--workers", "1", "--pred-ids", "train"]) == 2
+    assert "are not trainIds (0..18, 255); are these labelIds?" in capsys.readouterr().err

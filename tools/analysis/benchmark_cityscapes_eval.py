@@ -21,7 +21,6 @@ the page cache. ``--cli`` also times both complete command lines on the same fil
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import resource
 import subprocess
@@ -38,18 +37,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from densenets.datasets.demo.cityscapes_demo import draw_street_scene  # noqa: E402
+from densenets.evaluation import cityscapes_files as tool  # noqa: E402  (what tools/eval_cityscapes.py runs)
 
 GT_SUBDIR = ("gtFine", "val")  # the official layout, so that the official command line finds the files
 KEYS = ("averageScoreClasses", "averageScoreInstClasses", "averageScoreCategories", "averageScoreInstCategories")
-
-
-def _load_tool():
-    path = os.path.join(ROOT, "tools", "eval_cityscapes.py")
-    spec = importlib.util.spec_from_file_location("eval_cityscapes_tool", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # worker processes unpickle its functions by module name
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def write_pairs(out_dir: str, n: int, seed: int = 0, crowd: bool = True,
@@ -149,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    tool = _load_tool()
     with tempfile.TemporaryDirectory() as tmp:
         preds, gts, n_inst = write_pairs(tmp, args.num_images, args.seed, crowd=not args.few_instances,
                                          full_res=args.full_res_scenes)

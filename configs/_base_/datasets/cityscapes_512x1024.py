@@ -7,9 +7,12 @@ crop_size = (512, 1024)
 pad_rgb = (127, 127, 127)  # the mean pixel: 0 after the [-1, 1] input scaling
 
 train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadCityscapesAnnotations'),
     dict(type='SegRandomScale', ratio_range=(0.5, 2.0)),
     dict(type='SegRandomCrop', crop_size=crop_size, pad_val=pad_rgb, seg_pad_val=255),
     dict(type='SegRandomFlip', prob=0.5),
     dict(type='SegPhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -12,12 +12,19 @@ crop_size = (769, 769)
 pad_rgb = (127, 127, 127)  # the mean pixel: 0 after the [-1, 1] input scaling
 
 train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadCityscapesAnnotations'),
     dict(type='SegRandomScale', ratio_range=(0.5, 2.0)),
     dict(type='SegRandomCrop', crop_size=crop_size, pad_val=pad_rgb, seg_pad_val=255),
     dict(type='SegRandomFlip', prob=0.5),
     dict(type='SegPhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
 ]
-test_pipeline = []  # full resolution; labels are never resized
+test_pipeline = [  # full resolution; labels are never resized
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadCityscapesAnnotations'),
+    dict(type='PackSegInputs'),
+]
 
 train_dataloader = dict(
     batch_size=4,  # per process; the schedule's lr is for 16 images per iteration (e.g. 4 GPUs x 4)

@@ -3,6 +3,11 @@
 # Training as cityscapes_769x769.py.
 _base_ = ['./cityscapes_769x769.py']
 
-test_pipeline = [dict(type='SegResize', size=(512, 1024))]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadCityscapesAnnotations'),
+    dict(type='SegResize', size=(512, 1024)),
+    dict(type='PackSegInputs'),
+]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -7,12 +7,19 @@ data_root = 'data/demo_cityscapes'
 crop_size = (256, 256)
 
 train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadCityscapesAnnotations'),
     dict(type='SegRandomScale', ratio_range=(0.75, 1.5)),
     dict(type='SegRandomCrop', crop_size=crop_size, pad_val=(127, 127, 127), seg_pad_val=255),
     dict(type='SegRandomFlip', prob=0.5),
     dict(type='SegPhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
 ]
-test_pipeline = []
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadCityscapesAnnotations'),
+    dict(type='PackSegInputs'),
+]
 
 train_dataloader = dict(
     batch_size=8,

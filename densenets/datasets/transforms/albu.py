@@ -16,6 +16,35 @@ from . import albu_ops
 FLIP_NAMES = frozenset({"HorizontalFlip"})
 
 
+class ProcessReseeder:
+    """Re-seed an ``A.Compose`` from ``torch.initial_seed()`` (+ ``salt``) the first time it runs in a process.
+
+    albumentations keeps its own random state, which forked dataloader workers would share; ``torch.initial_seed()``
+    is what mmengine derives from ``randomness.seed``, the rank and the worker id, so runs are reproducible and
+    workers do not repeat each other. ``salt`` gives different steps of one pipeline different streams.
+    """
+
+    def __init__(self, compose: A.Compose, salt: int = 0) -> None:
+        self.compose, self.salt = compose, int(salt)
+        self._pid: int | None = None
+
+    def __call__(self) -> None:
+        pid = os.getpid()
+        if pid != self._pid:
+            self._pid = pid
+            self.compose.set_random_seed(int((torch.initial_seed() + self.salt) % (2**32)))
+
+
+def applied_names(out: dict[str, Any]) -> set[str]:
+    """Names of the transforms an ``A.Compose(save_applied_params=True)`` call applied."""
+    return {name for name, _ in out.get("applied_transforms", ())}
+
+
+def track_flip(results: dict[str, Any], applied: set[str]) -> None:
+    """Toggle ``results["flip"]`` when a horizontal flip was applied (two flips cancel)."""
+    results["flip"] = bool(results.get("flip", False)) ^ bool(applied & FLIP_NAMES)
+
+
 def build_albu(cfg: dict[str, Any] | A.BasicTransform) -> A.BasicTransform:
     """Build one albumentations transform from ``dict(type=name, **kwargs)``; names are looked up in
     :mod:`densenets.datasets.transforms.albu_ops` first, then in ``albumentations``."""
@@ -56,7 +85,7 @@ class Albumentations:
             warnings.filterwarnings("ignore", message="Got processor for bboxes")
             self.compose = self._compose()
         self.stats: Counter = Counter()
-        self._pid: int | None = None
+        self._reseed = ProcessReseeder(self.compose)
 
     def _compose(self) -> A.Compose:
         return A.Compose(
@@ -71,14 +100,8 @@ class Albumentations:
             save_applied_params=True,
         )
 
-    def _reseed_if_new_process(self) -> None:
-        pid = os.getpid()
-        if pid != self._pid:
-            self._pid = pid
-            self.compose.set_random_seed(int(torch.initial_seed() % (2**32)))
-
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
-        self._reseed_if_new_process()
+        self._reseed()
         boxes = np.asarray(results.get("gt_boxes", np.zeros((0, 4))), dtype=np.float32).reshape(-1, 4)
         labels = np.asarray(results.get("gt_labels", np.zeros((0,))), dtype=np.int64).reshape(-1)
         ids = np.arange(len(boxes))
@@ -89,8 +112,7 @@ class Albumentations:
         results["img_shape"] = img.shape[:2]
         results["gt_boxes"] = new_boxes
         results["gt_labels"] = np.asarray(out["gt_labels"], dtype=np.int64).reshape(-1)
-        applied = {name for name, _ in out.get("applied_transforms", ())}
-        results["flip"] = bool(results.get("flip", False)) ^ bool(applied & FLIP_NAMES)
+        track_flip(results, applied_names(out))
         self.stats.update(images=1, boxes_in=len(boxes), boxes_dropped=len(boxes) - len(new_boxes))
         return results
 

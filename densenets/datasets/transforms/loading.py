@@ -1,9 +1,13 @@
-"""``LoadImageFromFile``: the first step of every pipeline (decode to RGB, check the size against the annotation)."""
+"""Loading steps: ``LoadImageFromFile`` (the first step of every pipeline: decode to RGB, check the size against the
+annotation) and ``LoadCityscapesAnnotations`` (labelIds -> trainIds and instance ids of a Cityscapes sample)."""
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ...registry import TRANSFORMS
+from ..cityscapes_labels import CityscapesDataError, label_ids_to_train_ids, read_label_png
 from ..image_io import load_rgb
 
 
@@ -34,3 +38,41 @@ class LoadImageFromFile:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(check_size={self.check_size})"
+
+
+@TRANSFORMS.register_module()
+class LoadCityscapesAnnotations:
+    """Decode the label files a :class:`~densenets.datasets.CityscapesDataset` sample lists, checking each.
+
+    ``results["seg_map_path"]`` (``_gtFine_labelIds.png``) -> ``results["gt_seg_map"]``: uint8 trainIds (255 =
+    ignore), mapped with the table of :mod:`densenets.datasets.cityscapes_labels`; ``results["instance_path"]``
+    (``_gtFine_instanceIds.png``) -> ``results["gt_instance"]``: int32 instanceIds. A path that the sample does not
+    list is not loaded (the test split has no labels; training needs no instances; images given to the Inferencer
+    have none), so one pipeline serves every split. Runs after :class:`LoadImageFromFile`: a label map whose size
+    differs from ``ori_shape`` raises :class:`~densenets.datasets.cityscapes_labels.CityscapesDataError` naming both
+    files, as do undecodable, multi-channel and out-of-table label files.
+    """
+
+    def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
+        hw = tuple(results["ori_shape"]) if "ori_shape" in results else None
+        if "seg_map_path" in results:
+            path = results["seg_map_path"]
+            label_ids = read_label_png(path)
+            if hw is not None and label_ids.shape != hw:
+                raise CityscapesDataError(
+                    f"{path}: label map is {label_ids.shape[0]}x{label_ids.shape[1]} but its image "
+                    f"{results.get('img_path')} is {hw[0]}x{hw[1]} (h x w)"
+                )
+            results["gt_seg_map"] = label_ids_to_train_ids(label_ids, path)
+        if "instance_path" in results:
+            path = results["instance_path"]
+            inst = read_label_png(path)
+            if hw is not None and inst.shape != hw:
+                raise CityscapesDataError(
+                    f"{path}: instance map is {inst.shape[0]}x{inst.shape[1]} but its image is {hw[0]}x{hw[1]}"
+                )
+            results["gt_instance"] = inst.astype(np.int32)
+        return results
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

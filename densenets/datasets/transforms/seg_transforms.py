@@ -6,21 +6,19 @@ the half-resolution ("h") rows of Table 7. Every step works on the dataset's wor
 RGB), ``gt_seg_map`` (H x W trainIds, 255 = ignore), optionally ``gt_instance`` (H x W int32), and updates
 ``img_shape`` / ``flip``. Label maps are always resampled with nearest neighbour and padded with ``seg_pad_val``.
 
-Randomness: albumentations keeps its own random state; it is re-seeded from ``torch.initial_seed()`` (which mmengine
-derives from ``randomness.seed``, the rank and the dataloader worker) the first time a step runs in a process, so runs
-are reproducible and workers do not repeat each other.
+Randomness and the ``flip`` flag are handled as in the detection pipeline (:class:`~.albu.ProcessReseeder`,
+:func:`~.albu.track_flip`); each step re-seeds with its own salt so that steps draw different streams.
 """
 from __future__ import annotations
 
-import os
 import zlib
 from typing import Any, Sequence
 
 import albumentations as A
 import cv2
-import torch
 
 from ...registry import TRANSFORMS
+from .albu import ProcessReseeder, applied_names, track_flip
 
 __all__ = ["SegPhotoMetricDistortion", "SegRandomCrop", "SegRandomFlip", "SegRandomScale", "SegResize"]
 
@@ -30,16 +28,10 @@ class _SegAlbu:
 
     def __init__(self, transform: A.BasicTransform) -> None:
         self.compose = A.Compose([transform], additional_targets={"gt_instance": "mask"}, save_applied_params=True)
-        self._pid: int | None = None
-
-    def _reseed_if_new_process(self) -> None:
-        if os.getpid() != self._pid:
-            self._pid = os.getpid()
-            salt = zlib.crc32(type(self).__name__.encode())  # different streams for different steps
-            self.compose.set_random_seed(int((torch.initial_seed() + salt) % (2**32)))
+        self._reseed = ProcessReseeder(self.compose, salt=zlib.crc32(type(self).__name__.encode()))
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
-        self._reseed_if_new_process()
+        self._reseed()
         data: dict[str, Any] = dict(image=results["img"])
         if "gt_seg_map" in results:
             data["mask"] = results["gt_seg_map"]
@@ -52,11 +44,8 @@ class _SegAlbu:
             results["gt_seg_map"] = out["mask"]
         if "gt_instance" in data:
             results["gt_instance"] = out["gt_instance"]
-        self._after(results, {name for name, _ in out.get("applied_transforms", ())})
+        track_flip(results, applied_names(out))
         return results
-
-    def _after(self, results: dict[str, Any], applied: set[str]) -> None:
-        pass
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.compose.transforms[0]!r})"
@@ -70,7 +59,6 @@ class SegRandomScale(_SegAlbu):
         lo, hi = (float(r) for r in ratio_range)
         if not 0 < lo <= hi:
             raise ValueError(f"SegRandomScale: ratio_range must satisfy 0 < low <= high, got {ratio_range}")
-        self.ratio_range = (lo, hi)
         super().__init__(A.RandomScale(scale_limit=(lo - 1.0, hi - 1.0), interpolation=cv2.INTER_LINEAR,
                                        mask_interpolation=cv2.INTER_NEAREST, p=1.0))
 
@@ -83,7 +71,6 @@ class SegRandomCrop(_SegAlbu):
     def __init__(self, crop_size: Sequence[int] = (769, 769), pad_val: float | Sequence[float] = 0,
                  seg_pad_val: int = 255) -> None:
         h, w = (int(v) for v in crop_size)
-        self.crop_size = (h, w)
         fill = tuple(float(v) for v in pad_val) if isinstance(pad_val, (list, tuple)) else float(pad_val)
         super().__init__(A.RandomCrop(height=h, width=w, pad_if_needed=True, border_mode=cv2.BORDER_CONSTANT,
                                       fill=fill, fill_mask=seg_pad_val, pad_position="top_left", p=1.0))
@@ -94,11 +81,7 @@ class SegRandomFlip(_SegAlbu):
     """Horizontal flip with probability ``prob``; sets ``flip`` when it was applied."""
 
     def __init__(self, prob: float = 0.5) -> None:
-        self.prob = float(prob)
-        super().__init__(A.HorizontalFlip(p=self.prob))
-
-    def _after(self, results: dict[str, Any], applied: set[str]) -> None:
-        results["flip"] = bool(results.get("flip", False)) ^ ("HorizontalFlip" in applied)
+        super().__init__(A.HorizontalFlip(p=float(prob)))
 
 
 @TRANSFORMS.register_module()
@@ -122,7 +105,7 @@ class SegResize(_SegAlbu):
 
     def __init__(self, size: Sequence[int] = (512, 1024), resize_labels: bool = False) -> None:
         h, w = (int(v) for v in size)
-        self.size, self.resize_labels = (h, w), bool(resize_labels)
+        self.resize_labels = bool(resize_labels)
         super().__init__(A.Resize(height=h, width=w, interpolation=cv2.INTER_LINEAR,
                                   mask_interpolation=cv2.INTER_NEAREST, p=1.0))
 

@@ -53,6 +53,6 @@ def test_demo_config_is_the_row_8_network_with_a_crop_sized_gate() -> None:
     demo, row8 = build_model(DEMO), build_model("lraspp_mbv3_large_cityscapes.py")
     assert sum(p.numel() for p in demo.parameters()) == sum(p.numel() for p in row8.parameters())
     cfg = Config.fromfile(str(ROOT / "configs" / DEMO))
-    crop = cfg.train_pipeline[1]["crop_size"]
+    crop = next(t["crop_size"] for t in cfg.train_pipeline if t["type"] == "SegRandomCrop")
     assert demo.decode_head.pool_kernel == ((crop[0] - 1) // 16 + 1, (crop[1] - 1) // 16 + 1)  # TF: crop / OS
     assert cfg.val_evaluator["type"] == "CityscapesMetric"
