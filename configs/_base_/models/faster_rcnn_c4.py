@@ -4,10 +4,10 @@
 # crops; the backbone's layers after C4 (its stride-2 block -> 7x7) as the second stage, then global pooling and the
 # box predictor; 300 proposals after RPN NMS (IoU 0.7) in training and test; RPN batch 256 (1:1), second-stage
 # batch 64 per image (1:3). Experiment configs set `backbone` (and `num_classes` when not COCO's 80).
+_base_ = ['./faster_rcnn.py']
+
 model = dict(
-    type='FasterRCNN',
     backbone=dict(name='mobilenet_v1'),
-    num_classes=80,
     neck=None,
     roi_head='backbone_tail',
     rpn_tap='C4',
@@ -27,11 +27,4 @@ model = dict(
     box_score_thresh=0.05,
     box_nms_thresh=0.5,
     box_detections_per_img=100,
-    data_preprocessor=dict(
-        type='ImagePreprocessor',
-        mean=(123.675, 116.28, 103.53),
-        std=(58.395, 57.12, 57.375),
-        pad_value=(123.675, 116.28, 103.53),  # the mean: zeros after normalisation, as torchvision pads
-        size_divisor=32,
-    ),
 )
