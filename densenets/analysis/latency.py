@@ -128,8 +128,10 @@ def format_latency(r: dict[str, Any]) -> str:
         lines.append("  torchvision: no counterpart for this config (see densenets/analysis/peers.py)")
     elif tv != "absent":
         lines.append(f"  {tv['name']} ({tv['params']:,} params; {tv['notes']})")
-        lines.append(f"    model only      {_fmt(tv['model_only'])}  ratio ours/torchvision {tv['ratio_model_only']:.3f}")
-        lines.append(f"    end to end      {_fmt(tv['end_to_end'])}  ratio ours/torchvision {tv['ratio_end_to_end']:.3f}")
+        lines.append(f"    model only      {_fmt(tv['model_only'])}  "
+                     f"ratio ours/torchvision {tv['ratio_model_only']:.3f}")
+        lines.append(f"    end to end      {_fmt(tv['end_to_end'])}  "
+                     f"ratio ours/torchvision {tv['ratio_end_to_end']:.3f}")
     if "onnxruntime" in r:
         lines.append(f"  onnxruntime (CPU, BN folded, raw outputs) {_fmt(r['onnxruntime'])}")
     return "\n".join(lines)

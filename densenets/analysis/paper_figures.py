@@ -112,7 +112,8 @@ BACKBONES: list[BackboneFigures] = [
                     "MobileNetV3 Table 3 / App. A"),
     BackboneFigures("mobilenet_v3_large", {"reduced_tail": "detection"}, None, None, ""),
     BackboneFigures("mobilenet_v3_large", {"reduced_tail": "segmentation"}, None, None, ""),
-    BackboneFigures("mobilenet_v3_small", {}, (2.5 * _M, 2.9 * _M), (56 * _M, 66 * _M), "MobileNetV3 (versions differ)"),
+    BackboneFigures("mobilenet_v3_small", {}, (2.5 * _M, 2.9 * _M), (56 * _M, 66 * _M),
+                    "MobileNetV3 (versions differ)"),
     BackboneFigures("mobilenet_v3_small", {"reduced_tail": "detection"}, None, None, ""),
     BackboneFigures("mobilenet_v3_small", {"reduced_tail": "segmentation"}, None, None, ""),
     *[BackboneFigures("shufflenet_v1", {"groups": g}, None, (f * _M, f * _M), "ShuffleNet Table 1")

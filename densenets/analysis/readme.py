@@ -20,7 +20,7 @@ def _markers(name: str) -> tuple[str, str]:
 
 def _span(text: str, name: str, path: Path) -> tuple[int, int]:
     start, end = _markers(name)
-    found = [m.start() for m in re.finditer(re.escape(start), text)], [m.start() for m in re.finditer(re.escape(end), text)]
+    found = tuple([m.start() for m in re.finditer(re.escape(marker), text)] for marker in (start, end))
     if len(found[0]) != 1 or len(found[1]) != 1 or found[0][0] > found[1][0]:
         raise ValueError(f"{path}: expected one '{start}' followed by one '{end}', found {len(found[0])} start and "
                          f"{len(found[1])} end marker(s)")

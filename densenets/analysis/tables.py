@@ -105,8 +105,8 @@ def backbone_table(rows: list[dict[str, Any]] | None = None, papers: list[Backbo
             f"{_range(paper.params)}{_delta(row['params'], paper.params, 0.05 * M)} | "
             f"{_range(paper.madds)}{_delta(row['madds'], paper.madds, 0.5 * M)} | {' | '.join(taps)} | "
             f"{paper.source or '–'} |")
-    lines += ["", "params / MAdds: classification form (paper's classifier, 1000 classes) at 224x224; MAdds = conv + FC "
-              "multiply-adds. The papers round params to 0.1M and MAdds to 1M: (=) means within that rounding or "
+    lines += ["", "params / MAdds: classification form (paper's classifier, 1000 classes) at 224x224; MAdds = conv + "
+              "FC multiply-adds. The papers round params to 0.1M and MAdds to 1M: (=) means within that rounding or "
               "range, else the relative gap to the (nearest) paper figure. Taps: channels / output stride."]
     return "\n".join(lines)
 

@@ -47,8 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("config", nargs="?")
     p.add_argument("--mode", default="latency", choices=tuple(DEFAULTS))
     p.add_argument("--threads", type=int, default=1, help="CPU threads (torch and onnxruntime)")
-    p.add_argument("--runs", type=int, help=f"timed runs / rounds (default per mode: { {k: v[0] for k, v in DEFAULTS.items()} })")
-    p.add_argument("--warmup", type=int, help=f"untimed runs first (default per mode: { {k: v[1] for k, v in DEFAULTS.items()} })")
+    p.add_argument("--runs", type=int, help="timed runs / rounds (default per mode: "
+                   + ", ".join(f"{k} {v[0]}" for k, v in DEFAULTS.items()) + ")")
+    p.add_argument("--warmup", type=int, help="untimed runs first (default per mode: "
+                   + ", ".join(f"{k} {v[1]}" for k, v in DEFAULTS.items()) + ")")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     lat = p.add_argument_group("latency / train / variants")
@@ -62,7 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     lat.add_argument("--onnxruntime", action="store_true")
     lat.add_argument("--sizes", nargs="+", metavar="HxW", help="--mode variants, LR-ASPP: input sizes")
     other = p.add_argument_group("data / eval-cityscapes / eval-coco")
-    other.add_argument("--data", default="data/demo_coco", help="--mode data: a COCO-format folder (generated if absent)")
+    other.add_argument("--data", default="data/demo_coco",
+                       help="--mode data: a COCO-format folder (the demo set is generated if absent)")
     other.add_argument("--num-images", type=int, help="images per round (data 100, eval-cityscapes 20, eval-coco 500)")
     other.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="--mode eval-cityscapes: ours' workers")
     other.add_argument("--few-instances", action="store_true", help="eval-cityscapes: the demo's sparse scenes")
