@@ -6,7 +6,7 @@
 # 0.05; 26-epoch recipe. From scratch: faster_rcnn_mbv3_large_320_fpn_scratch.py.
 _base_ = [
     '_base_/models/faster_rcnn_mbv3_fpn.py',
-    '_base_/datasets/coco_frcnn.py',
+    '_base_/datasets/coco_frcnn_320.py',
     '_base_/schedules/frcnn_26e.py',
 ]
 
@@ -16,26 +16,3 @@ model = dict(
     rpn_pre_nms_top_n_test=150,
     rpn_post_nms_top_n_test=150,
 )
-
-# Aspect-preserving resize inside the pipeline (the model does not resize): shorter side 320, longer side at most 640;
-# ImagePreprocessor pads each batch to a multiple of 32.
-short, max_long = 320, 640
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='Albumentations',
-        transforms=[
-            dict(type='ResizeShortestEdge', short=short, max_long=max_long),
-            dict(type='HorizontalFlip', p=0.5),
-        ],
-    ),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Albumentations', transforms=[dict(type='ResizeShortestEdge', short=short, max_long=max_long)]),
-    dict(type='PackDetInputs'),
-]
-train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))  # per GPU; 8 GPUs = total batch 16
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader

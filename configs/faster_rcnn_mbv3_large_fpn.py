@@ -6,33 +6,10 @@
 # faster_rcnn_mbv3_large_fpn_scratch.py.
 _base_ = [
     '_base_/models/faster_rcnn_mbv3_fpn.py',
-    '_base_/datasets/coco_frcnn.py',
+    '_base_/datasets/coco_frcnn_800.py',
     '_base_/schedules/frcnn_26e.py',
 ]
 
 model = dict(
     backbone=dict(name='mobilenet_v3_large', bn_eps=1e-5, bn_momentum=0.1,
                   weights='MobileNet_V3_Large_Weights.IMAGENET1K_V1', freeze_norm=True, frozen_stages=6))
-
-# Aspect-preserving resize inside the pipeline (the model does not resize): shorter side 800, longer side at most 1333;
-# ImagePreprocessor pads each batch to a multiple of 32.
-short, max_long = 800, 1333
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='Albumentations',
-        transforms=[
-            dict(type='ResizeShortestEdge', short=short, max_long=max_long),
-            dict(type='HorizontalFlip', p=0.5),
-        ],
-    ),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Albumentations', transforms=[dict(type='ResizeShortestEdge', short=short, max_long=max_long)]),
-    dict(type='PackDetInputs'),
-]
-train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))  # per GPU; 8 GPUs = total batch 16
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader

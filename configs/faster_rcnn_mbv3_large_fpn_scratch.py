@@ -1,5 +1,9 @@
-# faster_rcnn_mbv3_large_fpn.py from scratch: torchvision's builder with weights_backbone=None (trainable BN,
-# every backbone layer trainable). Not the recipe behind torchvision's 32.8 mAP, which starts from ImageNet weights.
-_base_ = ['faster_rcnn_mbv3_large_fpn.py']
+# faster_rcnn_mbv3_large_fpn.py from scratch: torchvision's builder with weights_backbone=None (trainable BN, every
+# backbone layer trainable). Not the recipe behind torchvision's 32.8 mAP, which starts from ImageNet weights.
+_base_ = [
+    '_base_/models/faster_rcnn_mbv3_fpn.py',
+    '_base_/datasets/coco_frcnn_800.py',
+    '_base_/schedules/frcnn_26e.py',
+]
 
-model = dict(backbone=dict(weights=None, freeze_norm=False, frozen_stages=-1))
+model = dict(backbone=dict(name='mobilenet_v3_large', bn_eps=1e-5, bn_momentum=0.1))

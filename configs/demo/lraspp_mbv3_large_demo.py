@@ -9,21 +9,11 @@
 # 74.5 class mIoU on val (category mIoU 83.7) after its 400 iterations in a GPU run; base LR 0.05 gave 68.8,
 # 0.02 gave 59.7. On a CPU with 2 threads one iteration took about 1.0 s (16-core Xeon host, quiet), i.e. about
 # 7 minutes of training plus ~10 s of validation; expect a few points of run-to-run spread on CPU.
-_base_ = ['../_base_/datasets/demo_cityscapes.py', '../_base_/default_runtime.py']
+_base_ = ['../_base_/models/lraspp.py', '../_base_/datasets/demo_cityscapes.py', '../_base_/default_runtime.py']
 
 max_iters = 400
 
-model = dict(
-    type='EncoderDecoder',
-    backbone=dict(name='mobilenet_v3_large', reduced_tail='segmentation', output_stride=16, bn_momentum=0.1),
-    in_taps=dict(high='C5', low='OS8'),
-    decode_head=dict(type='LRASPPHead', num_classes=19, channels=128, pool_kernel=16, pool_stride=(4, 5)),
-    data_preprocessor=dict(
-        type='ImagePreprocessor', mean=(127.5, 127.5, 127.5), std=(127.5, 127.5, 127.5), pad_value=127.5,
-        size_divisor=1,
-    ),
-    ignore_index=255,
-)
+model = dict(backbone=dict(bn_momentum=0.1), decode_head=dict(pool_kernel=16))
 
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=4e-5), clip_grad=None

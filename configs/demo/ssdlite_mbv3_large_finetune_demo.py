@@ -6,10 +6,12 @@
 # (reduced_tail=None) is used because torchvision's ImageNet weights exist only for it; keys that would not fit are
 # reported by name in the log. Another dataset: set data_root / ann_file / data_prefix of the dataloaders and
 # metainfo=dict(classes=(...)) (a subset and order of the json's category names), and model.num_classes to match.
-_base_ = ['./ssdlite_mbv3_large_demo.py']
+# Everything else as configs/demo/ssdlite_mbv3_large_demo.py.
+_base_ = ['../_base_/models/ssdlite.py', '../_base_/datasets/demo_coco.py', '../_base_/schedules/ssdlite_demo.py']
 
 model = dict(
     backbone=dict(name='mobilenet_v3_large', reduced_tail=None, weights=None),  # set weights=PATH
+    num_classes=6,  # demo_num_classes of the dataset config
     bn_momentum=0.03,  # pretrained running statistics are a good start; keep TF's slower update
 )
 # the backbone already knows ImageNet features: a smaller LR than from scratch

@@ -14,6 +14,12 @@ from mmengine.config import Config
 from torch import nn
 
 COCO_TYPICAL_HW = (480, 640)
+
+
+class BenchmarkInputError(ValueError):
+    """A benchmark asked of an input it does not apply to (a config without a torchvision peer, missing files):
+    ``tools/analysis/benchmark.py`` prints it as an error, without a traceback."""
+
 CITYSCAPES_HW = (1024, 2048)
 
 

@@ -1,10 +1,14 @@
-"""The papers' published figures for each config, keyed by config name (file name without ``.py``).
+"""The papers' published figures: one copy, imported by the tools and the tests.
 
-Sources (copied into /work/shared/SPEC.md §3-§5):
+Per config (keyed by config name, the file name without ``.py``) and per backbone classification form:
 
 * SSDLite — MobileNetV3 paper Table 6: COCO test-dev mAP, Pixel-1 single-core latency, params, MAdds at 320x320
   with TF's 90-id label map.
-* Faster R-CNN — ShuffleNet paper Table 7: COCO minival mAP at shorter side 300 / 600 (no latency, no complexity).
+* Backbones — classification form at 224x224, 1000 classes: MobileNetV1 paper (Table 8: 4.2M, 569M),
+  MobileNetV2 Table 4, MobileNetV3 Table 3 / Appendix A, ShuffleNet Table 1 (MFLOPs per group count) and ShuffleNet
+  V2 Table 5, as (low, high) ranges where the paper's versions differ.
+* Faster R-CNN — ShuffleNet paper Table 7: COCO minival mAP at shorter side 300 / 600 (no latency, no complexity);
+  MobileNet paper Table 13 adds MobileNetV1's MAdds and params (300 proposals).
   The MobileNetV3 FPN configs are torchvision's models; their reference figure is torchvision's published val2017
   box mAP (trained from ImageNet weights), not a paper's.
 * Segmentation — MobileNetV3 paper Table 7: Cityscapes val mIoU, params, MAdds at 1024x2048, Pixel-3 single-core
@@ -17,6 +21,7 @@ convolutions and fully-connected layers only, at 1024x2048, so they come out a f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,10 @@ FASTER_RCNN: dict[str, PaperFigures] = {
     "faster_rcnn_shufflenet_v1_2x_g3_600": PaperFigures(f"{_S7} 2x g3, 600", 25.0),
     "faster_rcnn_shufflenet_v1_1x_g3_300": PaperFigures(f"{_S7} 1x g3, 300", 14.5),
     "faster_rcnn_shufflenet_v1_1x_g3_600": PaperFigures(f"{_S7} 1x g3, 600", 19.8),
-    "faster_rcnn_mobilenet_v1_300": PaperFigures(f"{_S7} MobileNet 1.0, 300", 16.4),
-    "faster_rcnn_mobilenet_v1_600": PaperFigures(f"{_S7} MobileNet 1.0, 600", 19.8),
+    "faster_rcnn_mobilenet_v1_300": PaperFigures(f"{_S7} MobileNet 1.0, 300", 16.4, 6.1, 25.2,
+                                                 note="params / MAdds: MobileNet Table 13"),
+    "faster_rcnn_mobilenet_v1_600": PaperFigures(f"{_S7} MobileNet 1.0, 600", 19.8, 6.1, 30.5,
+                                                 note="params / MAdds: MobileNet Table 13"),
     "faster_rcnn_mbv3_large_fpn": PaperFigures(
         "torchvision (val2017, ImageNet backbone)", 32.8, 19.39, note="not a paper figure"),
     "faster_rcnn_mbv3_large_320_fpn": PaperFigures(
@@ -79,6 +86,41 @@ SEGMENTATION: dict[str, PaperFigures] = {
 }
 
 ALL: dict[str, PaperFigures] = {**SSDLITE, **FASTER_RCNN, **SEGMENTATION}
+
+_M = 1e6
+
+
+class BackboneFigures(NamedTuple):
+    """A backbone's classification form as a paper reports it: ``(low, high)`` params and MAdds (``None`` where the
+    paper gives no figure for these options)."""
+
+    name: str
+    options: dict[str, Any]
+    params: tuple[float, float] | None
+    madds: tuple[float, float] | None
+    source: str
+
+
+# every backbone at its main variants, in the README's backbone-table order
+BACKBONES: list[BackboneFigures] = [
+    BackboneFigures("mobilenet_v1", {}, (4.2 * _M, 4.2 * _M), (569 * _M, 569 * _M), "MobileNetV1 paper"),
+    BackboneFigures("mobilenet_v2", {}, (3.4 * _M, 3.4 * _M), (300 * _M, 300 * _M), "MobileNetV2 Table 4"),
+    BackboneFigures("mobilenet_v2", {"width_mult": 0.5}, None, None, ""),
+    BackboneFigures("mobilenet_v2", {"width_mult": 0.35}, None, None, ""),
+    BackboneFigures("mobilenet_v2", {"reduced_tail": "segmentation"}, None, None, ""),
+    BackboneFigures("mobilenet_v3_large", {}, (5.4 * _M, 5.4 * _M), (217 * _M, 219 * _M),
+                    "MobileNetV3 Table 3 / App. A"),
+    BackboneFigures("mobilenet_v3_large", {"reduced_tail": "detection"}, None, None, ""),
+    BackboneFigures("mobilenet_v3_large", {"reduced_tail": "segmentation"}, None, None, ""),
+    BackboneFigures("mobilenet_v3_small", {}, (2.5 * _M, 2.9 * _M), (56 * _M, 66 * _M),
+                    "MobileNetV3 (versions differ)"),
+    BackboneFigures("mobilenet_v3_small", {"reduced_tail": "detection"}, None, None, ""),
+    BackboneFigures("mobilenet_v3_small", {"reduced_tail": "segmentation"}, None, None, ""),
+    *[BackboneFigures("shufflenet_v1", {"groups": g}, None, (f * _M, f * _M), "ShuffleNet Table 1")
+      for g, f in ((1, 143), (2, 140), (3, 137), (4, 133), (8, 137))],
+    *[BackboneFigures("shufflenet_v2", {"width_mult": w}, (p * _M, p * _M), (f * _M, f * _M), "ShuffleNet V2 Table 5")
+      for w, p, f in ((0.5, 1.4, 41), (1.0, 2.3, 146), (1.5, 3.5, 299), (2.0, 7.4, 591))],
+]
 
 
 def paper_figures(config_name: str) -> PaperFigures | None:

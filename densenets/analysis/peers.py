@@ -24,6 +24,12 @@ What each figure includes (``PeerRunner``):
   - LR-ASPP: normalisation (ImageNet mean/std) + ``model(x)["out"].argmax(1)`` vs our ``data_preprocessor`` +
     ``mode="predict"`` (logits resized to the original size, argmax).
 
+Besides the peers of :data:`PEERS` (found from a config), this module builds the torchvision models and pipelines
+that ``tools/analysis/benchmark.py``'s like-for-like modes need: SSDLite for a training step
+(:func:`torchvision_ssdlite`), the 320 FPN Faster R-CNN at a given resize (:func:`torchvision_frcnn_320_fpn`),
+LR-ASPP with the full or the reduced dilated tail (:func:`torchvision_lraspp`), and the detection reference's SSD
+training transforms (:func:`torchvision_ssd_pipeline`).
+
 Like-for-like notes (what differs besides the code):
 
 * SSDLite-MobileNetV3-Large: torchvision builds the reduced tail (RF2) when ``weights_backbone=None``, the same
@@ -58,10 +64,78 @@ class Peer:
     notes: str
 
 
-def _ssdlite_mbv3_large() -> nn.Module:
+def torchvision_ssdlite() -> nn.Module:
+    """``ssdlite320_mobilenet_v3_large`` with random weights (torchvision builds the reduced tail without weights)."""
     from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
     return ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None)
+
+
+def torchvision_frcnn_320_fpn(**options: Any) -> nn.Module:
+    """``fasterrcnn_mobilenet_v3_large_320_fpn`` with random weights and torchvision's keyword ``options``
+    (``min_size``, ``max_size``, ``rpn_*_test``, ``box_score_thresh``...)."""
+    from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_320_fpn
+
+    return fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None, **options)
+
+
+def torchvision_lraspp(reduced_tail: bool = False, num_classes: int = 19) -> nn.Module:
+    """torchvision's LR-ASPP MobileNetV3-Large: ``lraspp_mobilenet_v3_large`` (full 960-ch tail, dilated), or with
+    ``reduced_tail=True`` the same head on ``mobilenet_v3_large(reduced_tail=True, dilated=True)`` (like for like
+    with the paper's RF2 network)."""
+    if not reduced_tail:
+        from torchvision.models.segmentation import lraspp_mobilenet_v3_large
+
+        return lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=num_classes)
+    from torchvision.models.mobilenetv3 import mobilenet_v3_large
+    from torchvision.models.segmentation.lraspp import _lraspp_mobilenetv3
+
+    return _lraspp_mobilenetv3(mobilenet_v3_large(reduced_tail=True, dilated=True), num_classes=num_classes)
+
+
+def torchvision_ssd_pipeline(data_root: str, size: int = 320) -> tuple[Callable[[int], Any], int]:
+    """torchvision's detection-reference SSD training transforms (``torchvision.transforms.v2``) on the COCO-format
+    train split under ``data_root``: Pillow decode, ``ToImage``, ``RandomPhotometricDistort``, ``RandomZoomOut``
+    (mean fill), ``RandomIoUCrop``, ``RandomHorizontalFlip``, ``Resize``, ``SanitizeBoundingBoxes``,
+    ``ToDtype(float32, scale=True)``. Returns ``(sample(i), number of images with a non-crowd box)``."""
+    import contextlib
+    import io
+    import os
+
+    from PIL import Image
+    from pycocotools.coco import COCO
+    from torchvision import tv_tensors
+    from torchvision.transforms import v2 as T
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO(os.path.join(data_root, "annotations", "instances_train2017.json"))
+    ids = [i for i in sorted(coco.imgs) if any(not a["iscrowd"] for a in coco.imgToAnns.get(i, []))]
+    cat_ids = sorted(coco.cats)
+    tf = T.Compose([
+        T.ToImage(),
+        T.RandomPhotometricDistort(p=1.0),
+        T.RandomZoomOut(fill={tv_tensors.Image: (123, 117, 104), "others": 0}),
+        T.RandomIoUCrop(),
+        T.RandomHorizontalFlip(p=0.5),
+        T.Resize((size, size), antialias=True),
+        T.SanitizeBoundingBoxes(),
+        T.ToDtype(torch.float32, scale=True),
+    ])
+
+    def sample(i: int) -> Any:
+        img_id = ids[i]
+        info = coco.imgs[img_id]
+        img = Image.open(os.path.join(data_root, "train2017", info["file_name"])).convert("RGB")
+        anns = [a for a in coco.imgToAnns[img_id] if not a["iscrowd"]]
+        boxes = torch.tensor([a["bbox"] for a in anns], dtype=torch.float32).reshape(-1, 4)
+        boxes[:, 2:] += boxes[:, :2]
+        target = {
+            "boxes": tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=(info["height"], info["width"])),
+            "labels": torch.tensor([cat_ids.index(a["category_id"]) for a in anns], dtype=torch.int64),
+        }
+        return tf(img, target)
+
+    return sample, len(ids)
 
 
 def _frcnn_mbv3_large_fpn() -> nn.Module:
@@ -70,31 +144,21 @@ def _frcnn_mbv3_large_fpn() -> nn.Module:
     return fasterrcnn_mobilenet_v3_large_fpn(weights=None, weights_backbone=None)
 
 
-def _frcnn_mbv3_large_320_fpn() -> nn.Module:
-    from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_320_fpn
-
-    return fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None)
-
-
-def _lraspp_mbv3_large() -> nn.Module:
-    from torchvision.models.segmentation import lraspp_mobilenet_v3_large
-
-    return lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=19)
 
 
 # (model type, backbone name, distinguishing option) -> peer
 PEERS: dict[tuple[str, str, str], Peer] = {
     ("SSDLite", "mobilenet_v3_large", "reduced_tail=detection"): Peer(
-        "torchvision ssdlite320_mobilenet_v3_large", "ssdlite", _ssdlite_mbv3_large,
+        "torchvision ssdlite320_mobilenet_v3_large", "ssdlite", torchvision_ssdlite,
         "same RF2 network; torchvision: 91 softmax classes, 6 anchors on every map (ours: 80 sigmoid, 3 on the first)"),
     ("FasterRCNN", "mobilenet_v3_large", "fpn, short side 800"): Peer(
         "torchvision fasterrcnn_mobilenet_v3_large_fpn", "faster_rcnn", _frcnn_mbv3_large_fpn,
         "same architecture rebuilt from torchvision's modules (81 vs 91 classes)"),
     ("FasterRCNN", "mobilenet_v3_large", "fpn, short side 320"): Peer(
-        "torchvision fasterrcnn_mobilenet_v3_large_320_fpn", "faster_rcnn", _frcnn_mbv3_large_320_fpn,
+        "torchvision fasterrcnn_mobilenet_v3_large_320_fpn", "faster_rcnn", torchvision_frcnn_320_fpn,
         "same architecture rebuilt from torchvision's modules (81 vs 91 classes)"),
     ("EncoderDecoder", "mobilenet_v3_large", "LRASPPHead, OS 16, RF2"): Peer(
-        "torchvision lraspp_mobilenet_v3_large(num_classes=19)", "segmentation", _lraspp_mbv3_large,
+        "torchvision lraspp_mobilenet_v3_large(num_classes=19)", "segmentation", torchvision_lraspp,
         "torchvision: full tail (960-ch C5), global-pool gate, 40-ch low-level tap; ours: RF2 (480), 49x49/(4,5) "
         "gate, 120-ch tap"),
 }

@@ -9,6 +9,8 @@ produces outliers only upwards), with the quartiles as the spread and the minimu
 """
 from __future__ import annotations
 
+import random
+import resource
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -88,25 +90,64 @@ def time_fn(
     return summarise(seconds)
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of the child processes it has waited for (worker pools)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _interleave(
+    fns: dict[str, Callable[[], Any]], runs: int, warmup: int, device: torch.device | str | None,
+    order_seed: int | None, what: str,
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU seconds of each call, one call of each candidate per round (see :func:`time_interleaved`)."""
+    if runs < 1 or warmup < 0:
+        raise ValueError(f"{what}: runs must be >= 1 and warmup >= 0, got runs={runs}, warmup={warmup}")
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    rng = random.Random(order_seed)
+    wall: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        order = list(fns)
+        if order_seed is not None:
+            rng.shuffle(order)
+        for name in order:
+            _sync(device)
+            t0, c0 = time.perf_counter(), cpu_seconds()
+            fns[name]()
+            _sync(device)
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(cpu_seconds() - c0)
+    return wall, cpu
+
+
 def time_interleaved(
     fns: dict[str, Callable[[], Any]],
     runs: int = 50,
     warmup: int = 10,
     device: torch.device | str | None = None,
+    order_seed: int | None = None,
 ) -> dict[str, Timing]:
     """Time several callables round-robin (one call of each per round), so that load changes on a shared machine
-    hit every candidate alike — the fair way to compute ratios between them. Same statistics as :func:`time_fn`."""
-    if runs < 1 or warmup < 0:
-        raise ValueError(f"time_interleaved: runs must be >= 1 and warmup >= 0, got runs={runs}, warmup={warmup}")
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    seconds: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(runs):
-        for name, fn in fns.items():
-            _sync(device)
-            t0 = time.perf_counter()
-            fn()
-            _sync(device)
-            seconds[name].append(time.perf_counter() - t0)
-    return {name: summarise(s) for name, s in seconds.items()}
+    hit every candidate alike — the fair way to compute ratios between them. Same statistics as :func:`time_fn`.
+
+    ``order_seed``: call the candidates in a new random order every round (seeded), so that the allocator and cache
+    state one call leaves behind does not always favour the same next candidate."""
+    wall, _ = _interleave(fns, runs, warmup, device, order_seed, "time_interleaved")
+    return {name: summarise(s) for name, s in wall.items()}
+
+
+def time_interleaved_cpu(
+    fns: dict[str, Callable[[], Any]],
+    runs: int = 50,
+    warmup: int = 10,
+    device: torch.device | str | None = None,
+    order_seed: int | None = None,
+) -> dict[str, tuple[Timing, Timing]]:
+    """As :func:`time_interleaved`, with the CPU time of each call too: ``{name: (wall, cpu)}``. CPU time is
+    :func:`cpu_seconds` (this process + waited-for workers): with one thread, the wall time minus the waits for a
+    core — the steadier figure on a busy machine."""
+    wall, cpu = _interleave(fns, runs, warmup, device, order_seed, "time_interleaved_cpu")
+    return {name: (summarise(wall[name]), summarise(cpu[name])) for name in fns}

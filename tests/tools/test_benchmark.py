@@ -1,5 +1,6 @@
-"""The timing helper, torchvision peers, paper figures, tools/analysis/benchmark.py (--json, --compare-torchvision,
---onnxruntime, --fused) and tools/analysis/model_zoo.py on one config — all on tiny inputs with few runs."""
+"""The timing helper, torchvision peers, paper figures, tools/analysis/benchmark.py (latency: --json,
+--compare-torchvision, --onnxruntime, --fused; the train / variants / data / eval modes) and the model zoo
+(tools/analysis/complexity.py --table zoo) on one config — all on tiny inputs with few runs."""
 from __future__ import annotations
 
 import importlib.util
@@ -14,7 +15,7 @@ from PIL import Image
 from densenets.analysis.bench_inputs import eval_image_shape
 from densenets.analysis.paper_figures import ALL, paper_figures
 from densenets.analysis.peers import PEERS, find_peer
-from densenets.analysis.timing import summarise, time_fn, time_interleaved
+from densenets.analysis.timing import summarise, time_fn, time_interleaved, time_interleaved_cpu
 from densenets.apis import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ def _load(name: str, path: Path):
 
 
 benchmark = _load("densenets_benchmark_cli", ROOT / "tools" / "analysis" / "benchmark.py")
-model_zoo = _load("densenets_model_zoo_cli", ROOT / "tools" / "analysis" / "model_zoo.py")
+complexity = _load("densenets_complexity_cli", ROOT / "tools" / "analysis" / "complexity.py")
 
 
 def _json_last_line(text: str) -> dict:
@@ -66,6 +67,17 @@ def test_time_interleaved_alternates_the_candidates() -> None:
     assert order == ["fast", "slow"] * 4
     assert t["fast"].runs == t["slow"].runs == 3
     assert t["fast"].median < 0.005 < t["slow"].min
+
+
+def test_time_interleaved_shuffles_and_measures_cpu_time() -> None:
+    order: list[str] = []
+    busy = lambda: sum(range(200_000))  # noqa: E731
+    fns = {name: (lambda name=name: (order.append(name), busy())) for name in "abc"}
+    t = time_interleaved_cpu(fns, runs=6, warmup=0, order_seed=1)
+    rounds = [order[i:i + 3] for i in range(0, 18, 3)]
+    assert all(sorted(r) == ["a", "b", "c"] for r in rounds) and len({tuple(r) for r in rounds}) > 1
+    wall, cpu = t["a"]
+    assert wall.runs == cpu.runs == 6 and 0 < cpu.min and cpu.median <= wall.median * 1.5
 
 
 # -- peers and paper figures --------------------------------------------------------------------------------------
@@ -152,11 +164,95 @@ def test_benchmark_rejects_amp_on_cpu(capsys) -> None:
     assert "--amp needs --device cuda" in capsys.readouterr().err
 
 
-# -- model_zoo.py -------------------------------------------------------------------------------------------------
+# -- the other modes of benchmark.py -------------------------------------------------------------------------
+def test_train_mode_times_ours_in_both_forms_against_torchvision(capsys) -> None:
+    rc = benchmark.main([str(CONFIGS / "ssdlite_mbv3_large.py"), "--mode", "train", "--batch", "2", "--runs", "1",
+                         "--warmup", "0", "--json"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    r = _json_last_line(out)
+    assert set(r["timings"]) == {"torchvision", "rf2", "tv_form"} and r["batch"] == 2
+    assert "ours RF2 (TF form)" in out and "ratio" in out
+
+
+def test_train_mode_refuses_a_model_without_a_peer(capsys) -> None:
+    assert benchmark.main([str(CONFIGS / "lraspp_mbv3_small_cityscapes.py"), "--mode", "train", "--runs", "1"]) == 2
+    assert "SSDLite configs only" in capsys.readouterr().err
+
+
+def test_variants_mode_faster_rcnn_shares_weights_and_agrees_on_detections(capsys) -> None:
+    rc = benchmark.main([str(CONFIGS / "faster_rcnn_mbv3_large_320_fpn.py"), "--mode", "variants", "--shape", "64",
+                         "96", "--runs", "1", "--warmup", "0", "--json"])
+    assert rc == 0
+    r = _json_last_line(capsys.readouterr().out)
+    assert r["shape"] == [64, 96] and r["detections"]["ours"] == r["detections"]["torchvision"] > 0
+
+
+def test_variants_mode_lraspp_times_wall_and_cpu(capsys) -> None:
+    rc = benchmark.main([str(CONFIGS / "lraspp_mbv3_large_cityscapes.py"), "--mode", "variants", "--sizes", "32x64",
+                         "--runs", "1", "--warmup", "0", "--json"])
+    assert rc == 0
+    rows = _json_last_line(capsys.readouterr().out)["sizes"]["32x64"]
+    assert set(rows) == {"ours", "ours_tv_form", "tv_rf2", "tv"}
+    assert rows["ours_tv_form"]["params"] == rows["tv_rf2"]["params"]  # torchvision's exact form
+    assert all(row["cpu"]["runs"] == 1 and row["wall"]["median"] > 0 for row in rows.values())
+
+
+def test_variants_mode_needs_a_config(capsys) -> None:
+    with pytest.raises(SystemExit):
+        benchmark.main(["--mode", "variants"])
+    assert "needs a CONFIG" in capsys.readouterr().err
+
+
+def test_data_mode_on_a_generated_set(capsys, tmp_path: Path) -> None:
+    rc = benchmark.main(["--mode", "data", "--data", str(tmp_path / "absent"), "--num-images", "2", "--runs", "1",
+                         "--json"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    r = _json_last_line(out)
+    assert r["data_root"] == "(generated demo set)" and r["images_per_s"]["densenets"] > 0
+    assert r["images_per_cpu_s"]["torchvision"] > 0 and "ratio densenets / torchvision" in out
+
+
+def test_eval_cityscapes_mode_reports_agreeing_scores(capsys) -> None:
+    rc = benchmark.main(["--mode", "eval-cityscapes", "--num-images", "1", "--workers", "1", "--runs", "1",
+                         "--few-instances"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "official" in out and "ours, 1 worker(s)" in out and "CPU time ratio" in out
+    assert "scores agree to 1e-6" in out  # the benchmark raises before printing this when they do not
+
+
+def test_eval_coco_mode_asserts_the_same_figures(capsys) -> None:
+    rc = benchmark.main(["--mode", "eval-coco", "--num-images", "20", "--runs", "1", "--json"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    r = _json_last_line(out)
+    assert r["detections"] == 20 * 100 and set(r["seconds"]) == {"pycocotools", "faster_coco_eval"}
+    assert 0.05 < r["figures"]["bbox_mAP"] < 0.95  # the synthetic detections are neither perfect nor useless
+    assert "figures equal (1e-9)" in out
+
+
+def test_coco_backends_disagreeing_is_an_error(monkeypatch) -> None:
+    from densenets.analysis import eval_speed
+    from densenets.evaluation.coco_metric import CocoMetric
+
+    real = CocoMetric.compute_metrics
+
+    def shifted(self, results):
+        figures = real(self, results)
+        return {k: v + 0.01 for k, v in figures.items()} if self.backend == "faster_coco_eval" else figures
+
+    monkeypatch.setattr(CocoMetric, "compute_metrics", shifted)
+    with pytest.raises(AssertionError, match="faster_coco_eval: bbox_mAP"):
+        eval_speed.coco_eval_benchmark(5, 1)
+
+
+# -- the model zoo ------------------------------------------------------------------------------------------------
 def test_model_zoo_on_one_config(tmp_path: Path) -> None:
     md, png = tmp_path / "zoo.md", tmp_path / "zoo.png"
-    rc = model_zoo.main(["--configs", "ssdlite_mbv3_small", "--runs", "1", "--warmup", "0",
-                         "--out", str(md), "--plot", str(png)])
+    rc = complexity.main(["--table", "zoo", "--configs", "ssdlite_mbv3_small", "--runs", "1", "--warmup", "0",
+                          "--out", str(md), "--plot", str(png)])
     assert rc == 0
     text = md.read_text()
     row = next(line for line in text.splitlines() if line.startswith("| `ssdlite_mbv3_small`"))
@@ -168,6 +264,7 @@ def test_model_zoo_on_one_config(tmp_path: Path) -> None:
         assert img.format == "PNG" and img.size[0] > 500
 
 
-def test_model_zoo_unknown_config_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="no config named nonsense"):
-        model_zoo.main(["--configs", "nonsense", "--no-latency", "--out", str(tmp_path / "z.md")])
+def test_model_zoo_unknown_config_is_an_error(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        complexity.main(["--table", "zoo", "--configs", "nonsense", "--no-latency", "--out", str(tmp_path / "z.md")])
+    assert "no config named nonsense" in capsys.readouterr().err

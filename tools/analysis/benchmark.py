@@ -1,178 +1,170 @@
-"""Inference latency of a config's model: model only and end to end, optionally against torchvision and onnxruntime.
+"""Speed of densenets against its peers, measured in one run: one CLI, one mode per kind of measurement.
 
     python tools/analysis/benchmark.py CONFIG [--checkpoint CKPT] [--shape H W] [--threads N] [--batch B]
         [--device cpu|cuda] [--amp] [--fused] [--runs 50] [--warmup 10] [--compare-torchvision] [--onnxruntime]
-        [--json]
+        [--json]                                                        # --mode latency (the default)
+    python tools/analysis/benchmark.py configs/ssdlite_mbv3_large.py --mode train --threads 2 --batch 8
+    python tools/analysis/benchmark.py CONFIG --mode variants [--sizes 1024x2048 512x1024]
+    python tools/analysis/benchmark.py --mode data [--data data/demo_coco] [--num-images 100] [--runs 3]
+    python tools/analysis/benchmark.py --mode eval-cityscapes [--num-images 20] [--workers 1 2] [--runs 2]
+    python tools/analysis/benchmark.py --mode eval-coco [--num-images 500] [--runs 2]
 
-* model only: ``model(x, mode="tensor")`` on a normalised, padded float batch (network only);
-* end to end: ``data_preprocessor`` (uint8 -> float, normalise, pad) + ``mode="predict"`` (network + decoding, NMS
-  and boxes in original pixels, or logits resized to the image and argmax). The host-side pipeline resize is not
-  included: the random uint8 image already has the size the test pipeline produces (``--shape``, default: the
-  config's test resize of a typical dataset image, see ``densenets/analysis/bench_inputs.py``).
+Modes (the library function that measures and documents each):
 
-Figures are median (p25-p75) in milliseconds over ``--runs`` timed runs after ``--warmup`` untimed ones
-(``densenets.analysis.timing``); the candidates (ours and torchvision's, model only and end to end) are called
-round-robin so that load changes on a shared machine affect them alike. ``--fused`` folds BN into the
-convolutions and uses channels-last; ``--device cuda`` always uses channels-last, ``--amp`` adds fp16 autocast. ``--compare-torchvision`` times
-torchvision's counterpart (``densenets/analysis/peers.py`` documents what each of its figures includes) in the same
-run and prints ours / torchvision ratios (< 1: ours is faster). ``--onnxruntime`` exports the model (BN folded,
-normalisation inside) to a temporary file and times onnxruntime's CPU provider with ``--threads`` threads.
-Weights are random unless ``--checkpoint`` is given; latency does not depend on them except for end-to-end
-post-processing (how many boxes survive the score threshold).
+* ``latency``  model only and end to end, optionally vs torchvision and onnxruntime
+  (``densenets.analysis.latency``);
+* ``train``    an SSDLite training step vs torchvision's (``densenets.analysis.train_step``);
+* ``variants`` like-for-like torchvision variants: SSDLite in TF's and torchvision's form, Faster R-CNN FPN with
+  shared weights, LR-ASPP with torchvision's tail (``densenets.analysis.variants``);
+* ``data``     images/s of the SSD training pipeline vs torchvision's reference transforms
+  (``densenets.analysis.data_pipeline``; default CONFIG: configs/_base_/datasets/coco_ssdlite_320.py);
+* ``eval-cityscapes`` / ``eval-coco``  evaluator speed on the same inputs, figures asserted equal: ours vs the
+  official cityscapesscripts, pycocotools vs faster-coco-eval (``densenets.analysis.eval_speed``).
+
+Every mode times with ``densenets.analysis.timing`` (candidates interleaved) and builds torchvision's models in
+``densenets.analysis.peers``; ratios are ours / peer unless the line says otherwise. ``--json`` ends the output
+with one JSON object. ``--runs`` / ``--warmup`` default per mode (shown by ``--help``).
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
-import copy
 import json
-import os
 import sys
-import tempfile
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from mmengine.config import DictAction
 
-from densenets.analysis.bench_inputs import eval_image_shape, model_runners, padded_shape, task_of
-from densenets.analysis.peers import PeerRunner, find_peer
-from densenets.analysis.timing import Timing, time_fn, time_interleaved
-from densenets.apis import build_model, load_config, load_model_weights
-from densenets.models.fuse import fuse_conv_bn
+# mode -> (default runs, default warmup)
+DEFAULTS = {"latency": (50, 10), "train": (25, 5), "variants": (20, 3), "data": (3, 0), "eval-cityscapes": (2, 0),
+            "eval-coco": (2, 0)}
+NEEDS_CONFIG = ("latency", "train", "variants")
+DATA_CONFIG = "configs/_base_/datasets/coco_ssdlite_320.py"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("config")
-    p.add_argument("--checkpoint", default=None)
-    p.add_argument("--shape", type=int, nargs=2, metavar=("H", "W"), help="image size after the test pipeline")
+    p.add_argument("config", nargs="?")
+    p.add_argument("--mode", default="latency", choices=tuple(DEFAULTS))
     p.add_argument("--threads", type=int, default=1, help="CPU threads (torch and onnxruntime)")
-    p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    p.add_argument("--amp", action="store_true", help="fp16 autocast (CUDA only)")
-    p.add_argument("--fused", action="store_true", help="BN folded into the convs + channels-last")
-    p.add_argument("--runs", type=int, default=50)
-    p.add_argument("--warmup", type=int, default=10)
-    p.add_argument("--compare-torchvision", action="store_true")
-    p.add_argument("--onnxruntime", action="store_true")
+    p.add_argument("--runs", type=int, help="timed runs / rounds (default per mode: "
+                   + ", ".join(f"{k} {v[0]}" for k, v in DEFAULTS.items()) + ")")
+    p.add_argument("--warmup", type=int, help="untimed runs first (default per mode: "
+                   + ", ".join(f"{k} {v[1]}" for k, v in DEFAULTS.items()) + ")")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
+    lat = p.add_argument_group("latency / train / variants")
+    lat.add_argument("--checkpoint", default=None)
+    lat.add_argument("--shape", type=int, nargs=2, metavar=("H", "W"), help="image size after the test pipeline")
+    lat.add_argument("--batch", type=int, help="images per call (default: 1; --mode train: 8)")
+    lat.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    lat.add_argument("--amp", action="store_true", help="fp16 autocast (CUDA only)")
+    lat.add_argument("--fused", action="store_true", help="BN folded into the convs + channels-last")
+    lat.add_argument("--compare-torchvision", action="store_true")
+    lat.add_argument("--onnxruntime", action="store_true")
+    lat.add_argument("--sizes", nargs="+", metavar="HxW", help="--mode variants, LR-ASPP: input sizes")
+    other = p.add_argument_group("data / eval-cityscapes / eval-coco")
+    other.add_argument("--data", default="data/demo_coco",
+                       help="--mode data: a COCO-format folder (the demo set is generated if absent)")
+    other.add_argument("--num-images", type=int, help="images per round (data 100, eval-cityscapes 20, eval-coco 500)")
+    other.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="--mode eval-cityscapes: ours' workers")
+    other.add_argument("--few-instances", action="store_true", help="eval-cityscapes: the demo's sparse scenes")
+    other.add_argument("--full-res-scenes", action="store_true", help="eval-cityscapes: draw scenes at 1024x2048")
     args = p.parse_args(argv)
+    runs, warmup = DEFAULTS[args.mode]
+    args.runs = runs if args.runs is None else args.runs
+    args.warmup = warmup if args.warmup is None else args.warmup
+    args.batch = args.batch or (8 if args.mode == "train" else 1)
+    if args.mode in NEEDS_CONFIG and not args.config:
+        p.error(f"--mode {args.mode} needs a CONFIG")
     if args.amp and args.device != "cuda":
         p.error("--amp needs --device cuda (fp16 autocast is a GPU setting)")
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: no CUDA device is available")
     if args.onnxruntime and args.device != "cpu":
         p.error("--onnxruntime times the CPU provider; use --device cpu")
-    if args.runs < 1 or args.warmup < 0 or args.batch < 1 or args.threads < 1:
-        p.error("--runs, --batch and --threads must be >= 1 and --warmup >= 0")
+    if args.runs < 1 or args.warmup < 0 or args.batch < 1 or args.threads < 1 or (args.num_images or 1) < 1:
+        p.error("--runs, --batch, --threads and --num-images must be >= 1 and --warmup >= 0")
     return args
 
 
-def _autocast(device: str, amp: bool) -> contextlib.AbstractContextManager:
-    return torch.autocast("cuda", dtype=torch.float16) if amp else contextlib.nullcontext()
+def _sizes(args: argparse.Namespace) -> list[tuple[int, int]] | None:
+    if args.sizes:
+        return [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes]
+    return [tuple(args.shape)] if args.shape else None
 
 
-def time_onnxruntime(model: torch.nn.Module, hw: tuple[int, int], batch: int, threads: int, runs: int,
-                     warmup: int) -> Timing:
-    """Export (raw outputs, BN folded, normalisation inside) to a temporary file and time ``session.run``."""
-    import onnxruntime as ort
+def _latency(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from densenets.analysis.latency import format_latency, run_latency
 
-    from densenets.deploy import export_onnx
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.onnx")
-        export_onnx(copy.deepcopy(model).cpu(), path, hw, batch=batch)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-    image = (torch.rand(batch, 3, *hw, generator=torch.Generator().manual_seed(0)) * 255).numpy()
-    return time_fn(lambda: session.run(None, {"image": image}), runs, warmup)
+    r = run_latency(args)
+    return r, format_latency(r)
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    torch.set_num_threads(args.threads)
-    cfg = load_config(args.config, args.cfg_options)
-    model = build_model(cfg)
-    if args.checkpoint:
-        load_model_weights(model, args.checkpoint)
-    model.eval().to(args.device)
-    hw = tuple(args.shape) if args.shape else eval_image_shape(cfg)
-    padded = padded_shape(model, hw)
-    onnx_model = copy.deepcopy(model).cpu() if args.onnxruntime else None
-    channels_last = args.fused or args.device == "cuda"
-    params = sum(p.numel() for p in model.parameters())  # as built: folding BN removes its affine parameters
-    if args.fused:
-        fuse_conv_bn(model)
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
-    model_only, end_to_end = model_runners(model, hw, args.batch, channels_last)
-    result: dict[str, Any] = dict(
-        config=args.config, task=task_of(model), device=args.device, threads=args.threads, batch=args.batch,
-        shape=list(hw), input_shape=list(padded), fused=args.fused, channels_last=channels_last, amp=args.amp,
-        checkpoint=args.checkpoint, runs=args.runs, warmup=args.warmup,
-        params=params,
-    )
-    sync = args.device if args.device == "cuda" else None
-    fns = {"model_only": model_only, "end_to_end": end_to_end}
-    peer = find_peer(cfg) if args.compare_torchvision else None
-    if peer is not None:
-        runner = PeerRunner(peer, padded, args.device)
-        tv_params = sum(p.numel() for p in runner.model.parameters())
-        if args.fused:
-            fuse_conv_bn(runner.model)
-        if channels_last:
-            runner.to_channels_last()
-        fns.update(tv_model_only=runner.model_only, tv_end_to_end=runner.end_to_end)
-    with torch.inference_mode(), _autocast(args.device, args.amp):
-        # round-robin: ours and torchvision's calls alternate, so a busy machine slows all of them alike
-        timings = {k: t.as_ms() for k, t in time_interleaved(fns, args.runs, args.warmup, sync).items()}
-    result["model_only"], result["end_to_end"] = timings["model_only"], timings["end_to_end"]
-    if args.compare_torchvision:
-        result["torchvision"] = None
-    if peer is not None:
-        tv_model, tv_e2e = timings["tv_model_only"], timings["tv_end_to_end"]
-        if args.batch != 1:
-            result["torchvision_note"] = "torchvision figures are for batch 1"
-        result["torchvision"] = dict(
-            name=peer.name, notes=peer.notes, params=tv_params, model_only=tv_model, end_to_end=tv_e2e,
-            ratio_model_only=round(result["model_only"]["median"] / tv_model["median"], 4),
-            ratio_end_to_end=round(result["end_to_end"]["median"] / tv_e2e["median"], 4),
-        )
-    if onnx_model is not None:
-        result["onnxruntime"] = time_onnxruntime(onnx_model, padded, args.batch, args.threads, args.runs,
-                                                 args.warmup).as_ms()
-    return result
+def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from densenets.analysis.train_step import format_train_step, train_step_benchmark
+    from densenets.apis import load_config
+
+    r = train_step_benchmark(load_config(args.config, args.cfg_options), args.runs, args.warmup, args.batch)
+    return r, f"training step, CPU, {args.threads} thread(s), median of {args.runs}\n" + format_train_step(r)
 
 
-def _fmt(t: dict) -> str:
-    return f"{t['median']:9.2f} ms  (p25 {t['p25']:.2f}, p75 {t['p75']:.2f}, min {t['min']:.2f}; {t['runs']} runs)"
+def _variants(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from densenets.analysis.variants import format_variants, run_variants
+    from densenets.apis import load_config
+
+    r = run_variants(load_config(args.config, args.cfg_options), args.runs, args.warmup, _sizes(args))
+    return r, f"CPU, {args.threads} thread(s), medians of {args.runs} after {args.warmup} warm-up\n" + \
+        format_variants(r)
 
 
-def report(r: dict[str, Any]) -> None:
-    mode = ", ".join(k for k, on in (("BN folded", r["fused"]), ("channels-last", r["channels_last"]),
-                                     ("fp16 autocast", r["amp"])) if on) or "plain eval"
-    print(f"{r['config']}: {r['task']}, {r['params']:,} params, image {r['shape'][0]}x{r['shape'][1]} "
-          f"(network input {r['input_shape'][0]}x{r['input_shape'][1]}), batch {r['batch']}, {r['device']}, "
-          f"{r['threads']} thread(s), {mode}")
-    print(f"  ours model only   {_fmt(r['model_only'])}")
-    print(f"  ours end to end   {_fmt(r['end_to_end'])}")
-    tv = r.get("torchvision", "absent")
-    if tv is None:
-        print("  torchvision: no counterpart for this config (see densenets/analysis/peers.py)")
-    elif tv != "absent":
-        print(f"  {tv['name']} ({tv['params']:,} params; {tv['notes']})")
-        print(f"    model only      {_fmt(tv['model_only'])}  ratio ours/torchvision {tv['ratio_model_only']:.3f}")
-        print(f"    end to end      {_fmt(tv['end_to_end'])}  ratio ours/torchvision {tv['ratio_end_to_end']:.3f}")
-    if "onnxruntime" in r:
-        print(f"  onnxruntime (CPU, BN folded, raw outputs) {_fmt(r['onnxruntime'])}")
+def _data(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    import cv2
+
+    from densenets.analysis.data_pipeline import data_pipeline_benchmark, format_data_pipeline
+    from densenets.apis import load_config
+
+    cv2.setNumThreads(1)
+    cfg = load_config(args.config or DATA_CONFIG, args.cfg_options)
+    r = data_pipeline_benchmark(cfg, args.data, args.num_images or 100, args.runs)
+    return r, format_data_pipeline(r)
+
+
+def _eval_cityscapes(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    import cv2
+
+    from densenets.analysis.eval_speed import cityscapes_eval_benchmark, format_cityscapes_eval
+
+    cv2.setNumThreads(1)
+    r = cityscapes_eval_benchmark(args.num_images or 20, args.workers, args.runs, crowd=not args.few_instances,
+                                  full_res=args.full_res_scenes)
+    return r, format_cityscapes_eval(r)
+
+
+def _eval_coco(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from densenets.analysis.eval_speed import coco_eval_benchmark, format_coco_eval
+
+    r = coco_eval_benchmark(args.num_images or 500, args.runs)
+    return r, format_coco_eval(r)
+
+
+MODES: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], str]]] = {
+    "latency": _latency, "train": _train, "variants": _variants, "data": _data,
+    "eval-cityscapes": _eval_cityscapes, "eval-coco": _eval_coco,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    result = run(args)
-    report(result)
+    torch.set_num_threads(args.threads)
+    from densenets.analysis.bench_inputs import BenchmarkInputError
+
+    try:
+        result, text = MODES[args.mode](args)
+    except BenchmarkInputError as err:  # a config the mode has no peer for, missing predictions...
+        print(f"benchmark.py: error: {err}", file=sys.stderr)
+        return 2
+    print(text)
     if args.json:
         print(json.dumps(result))
     return 0

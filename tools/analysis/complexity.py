@@ -1,8 +1,17 @@
-"""Parameters and multiply-adds of a backbone, its classification form, or a config's model.
+"""The counting tool: parameters and multiply-adds of a backbone, its classification form or a config's model, and
+the README's tables of them beside the papers' figures.
 
     python tools/analysis/complexity.py mobilenet_v3_large --classifier
     python tools/analysis/complexity.py shufflenet_v1 --backbone-options groups=8 width_mult=0.5 --shape 320 320
     python tools/analysis/complexity.py configs/lraspp_mbv3_large_cityscapes.py --shape 1024 2048 --json
+    python tools/analysis/complexity.py --table backbones|ssdlite|faster_rcnn|segmentation [--write-readme]
+    python tools/analysis/complexity.py --table backbones --names shufflenet_v2 --json
+    OMP_NUM_THREADS=1 python tools/analysis/complexity.py --table zoo --threads 1 --runs 10 --warmup 2 \
+        --out docs/model_zoo.md --plot docs/model_zoo.png [--configs NAME ...] [--no-latency] [--write-readme]
+
+``--table`` prints one of the README's generated tables (``densenets.analysis.tables``; ``zoo`` also times every
+config's model, ``densenets.analysis.model_zoo``, and writes ``--out`` and ``--plot``); ``--write-readme`` puts it
+into README.md between its ``<!-- densenets:NAME-table start/end -->`` markers.
 
 MAdds are the papers' convention (multiply-adds of conv and fully-connected layers only; see
 ``densenets.analysis.complexity``), per image, for a ``1 x 3 x H x W`` input. The table lists the whole model and
@@ -161,7 +170,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="complexity.py", description="Params and MAdds (conv + linear multiply-adds) of a model, per part."
     )
-    parser.add_argument("target", metavar="CONFIG_OR_BACKBONE", help="a config file (configs/x.py) or a backbone name")
+    parser.add_argument("target", nargs="?", metavar="CONFIG_OR_BACKBONE",
+                        help="a config file (configs/x.py) or a backbone name")
+    tables = parser.add_argument_group("README tables")
+    tables.add_argument("--table", choices=("backbones", "ssdlite", "faster_rcnn", "segmentation", "zoo"),
+                        help="print one of the README's generated tables instead")
+    tables.add_argument("--write-readme", action="store_true", help="also write it into README.md between markers")
+    tables.add_argument("--names", nargs="+", metavar="NAME", help="--table backbones: only these backbones")
+    tables.add_argument("--configs", nargs="+", metavar="NAME", help="--table zoo: only these configs (file stems)")
+    tables.add_argument("--threads", type=int, default=1, help="--table zoo: CPU threads")
+    tables.add_argument("--runs", type=int, default=20, help="--table zoo: timed runs per figure")
+    tables.add_argument("--warmup", type=int, default=3, help="--table zoo: untimed runs first")
+    tables.add_argument("--max-seconds", type=float, default=10.0, help="--table zoo: timed seconds per figure")
+    tables.add_argument("--out", default="docs/model_zoo.md", help="--table zoo: the Markdown page")
+    tables.add_argument("--plot", default=None, help="--table zoo: PNG of MAdds vs latency")
+    tables.add_argument("--no-latency", action="store_true", help="--table zoo: params and MAdds only")
     parser.add_argument("--shape", nargs=2, type=int, default=(224, 224), metavar=("H", "W"), help="input size")
     parser.add_argument("--num-classes", type=int, help="classes of the head (sets every num_classes of a config)")
     parser.add_argument("--classifier", action="store_true", help="a backbone name with its paper's classifier head")
@@ -174,9 +197,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def print_table(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
+    """``--table NAME``: print it (and with ``--write-readme`` write it into README.md)."""
+    from densenets.analysis import readme, tables
+
+    name = args.table
+    if name == "backbones":
+        from densenets.analysis.paper_figures import BACKBONES
+        from densenets.models.backbones import BACKBONES as BUILDERS
+
+        unknown = sorted(set(args.names or []) - set(BUILDERS))
+        if unknown:
+            raise CliError(f"unknown backbone(s) {unknown}; available: {', '.join(sorted(BUILDERS))}")
+        papers = [p for p in BACKBONES if args.names is None or p.name in args.names]
+        rows = [tables.measure_backbone(p.name, p.options) for p in papers]
+        text = tables.backbone_table(rows, papers)
+        if args.json:
+            text += "\n" + json.dumps(rows)
+    elif name == "zoo":
+        from densenets.analysis.model_zoo import ZooOptions, run_zoo, zoo_tables
+
+        if args.runs < 1 or args.warmup < 0 or args.threads < 1:
+            raise CliError("--runs and --threads must be >= 1, --warmup >= 0")
+        options = ZooOptions(threads=args.threads, runs=args.runs, warmup=args.warmup, max_seconds=args.max_seconds,
+                             no_latency=args.no_latency, out=args.out, plot=args.plot)
+        command = "python tools/analysis/complexity.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        try:
+            text = zoo_tables(run_zoo(options, args.configs, command=command, log=lambda s: print(s, flush=True)))
+        except ValueError as err:
+            raise CliError(str(err)) from err
+    else:
+        text = tables.TABLES[name]()
+    if name != "zoo":
+        print(text)
+    if args.write_readme:
+        block = "model-zoo" if name == "zoo" else f"{name.replace('_', '-')}-table"
+        changed = readme.write_block(block, text if name != "backbones" or not args.json else text.rsplit("\n", 1)[0])
+        print(f"README.md block {block}: {'rewritten' if changed else 'unchanged'}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.table:
+        if args.target:
+            parser.error("--table prints a README table; give no CONFIG_OR_BACKBONE with it")
+        if args.write_readme and (args.names or args.configs):
+            parser.error("--write-readme writes the whole table: drop --names / --configs")
+        try:
+            print_table(args, argv)
+        except CliError as err:
+            parser.error(str(err))
+        return 0
+    if args.target is None:
+        parser.error("give a config file or a backbone name (or --table NAME)")
     if min(args.shape) < 1:
         parser.error(f"--shape must be positive, got {args.shape}")
     try:

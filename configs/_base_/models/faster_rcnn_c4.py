@@ -12,10 +12,10 @@
 # use beta 1/9 (TF: delta 1) and are normalised over the whole batch's sampled anchors / RoIs (TF: per image); the
 # objectness loss is a sigmoid cross-entropy (TF: 2-class softmax, the same function of one logit difference);
 # proposals smaller than 1e-3 px are dropped. Experiment configs set `backbone` (and `num_classes` when not 80).
+_base_ = ['./faster_rcnn.py']
+
 model = dict(
-    type='FasterRCNN',
     backbone=dict(name='mobilenet_v1'),
-    num_classes=80,
     neck=None,
     roi_head='backbone_tail',
     rpn_tap='C4',
@@ -37,11 +37,4 @@ model = dict(
     box_detections_per_class=100,
     box_detections_per_img=300,
     loss_weights=dict(loss_rpn_box_reg=2.0, loss_box_reg=2.0),
-    data_preprocessor=dict(
-        type='ImagePreprocessor',
-        mean=(123.675, 116.28, 103.53),
-        std=(58.395, 57.12, 57.375),
-        pad_value=(123.675, 116.28, 103.53),  # the mean: zeros after normalisation, as torchvision pads
-        size_divisor=32,
-    ),
 )

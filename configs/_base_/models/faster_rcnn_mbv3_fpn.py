@@ -6,10 +6,10 @@
 # every RoI is pooled from the first one; the max-pooled extra level (OS 64) feeds only the RPN. Set
 # fpn_taps=('C4', 'C5') for a genuine two-scale FPN (+131,072 params). Backbone BN as torchvision's detection
 # builder makes it: nn.BatchNorm2d defaults (eps 1e-5, momentum 0.1).
+_base_ = ['./faster_rcnn.py']
+
 model = dict(
-    type='FasterRCNN',
     backbone=dict(name='mobilenet_v3_large', bn_eps=1e-5, bn_momentum=0.1),
-    num_classes=80,
     neck='fpn',
     roi_head='two_mlp',
     fpn_taps=('block13.out', 'C5'),
@@ -27,11 +27,4 @@ model = dict(
     box_score_thresh=0.05,
     box_nms_thresh=0.5,
     box_detections_per_img=100,
-    data_preprocessor=dict(
-        type='ImagePreprocessor',
-        mean=(123.675, 116.28, 103.53),
-        std=(58.395, 57.12, 57.375),
-        pad_value=(123.675, 116.28, 103.53),  # the mean: zeros after normalisation, as torchvision pads
-        size_divisor=32,
-    ),
 )

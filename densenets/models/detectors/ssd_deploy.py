@@ -6,7 +6,7 @@
 * channels-last memory format: oneDNN's CPU convolutions run without layout reorders.
 
 On one CPU thread at 320x320 the two together make the SSDLite network about a third faster
-(``tools/analysis/benchmark_ssdlite.py``).
+(``tools/analysis/benchmark.py configs/ssdlite_mbv3_large.py --mode variants``).
 """
 from __future__ import annotations
 

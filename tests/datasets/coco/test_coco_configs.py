@@ -14,8 +14,8 @@ from densenets.registry import DATASETS, METRICS
 CFG_DIR = Path(__file__).resolve().parents[3] / "configs" / "_base_" / "datasets"
 
 
-@pytest.mark.parametrize("name, train_hw", [("coco_ssdlite_320.py", (320, 320)), ("demo_coco.py", (320, 320)),
-                                            ("coco_frcnn.py", None)])
+@pytest.mark.parametrize("name, train_hw", [("coco_ssdlite_320.py", (320, 320)), ("demo_coco.py", (256, 256)),
+                                            ("coco_frcnn_300.py", None), ("coco_frcnn_600.py", None)])
 def test_config_builds_datasets_and_metric(name, train_hw, tiny_coco):
     cfg = Config.fromfile(CFG_DIR / name)
     assert cfg.val_evaluator.type == "CocoMetric"
@@ -37,10 +37,12 @@ def test_config_builds_datasets_and_metric(name, train_hw, tiny_coco):
     assert metric.backend == "pycocotools"
 
 
-def test_frcnn_scale_override_from_command_line(tiny_coco):
-    cfg = Config.fromfile(CFG_DIR / "coco_frcnn.py")
-    cfg.merge_from_dict({"val_dataloader.dataset.pipeline.1.transforms.0.short": 300,
-                         "val_dataloader.dataset.data_root": str(tiny_coco)})
-    ds = build_from_cfg(cfg.val_dataloader.dataset, DATASETS)
-    s = ds[0]["data_samples"]
-    assert min(s["img_shape"]) == 300 or max(s["img_shape"]) == 1000
+@pytest.mark.parametrize("name, short, max_long", [("coco_frcnn_300.py", 300, 500), ("coco_frcnn_320.py", 320, 640),
+                                                   ("coco_frcnn_600.py", 600, 1000), ("coco_frcnn_800.py", 800, 1333)])
+def test_frcnn_sized_bases_resize_to_their_shorter_side(name, short, max_long, tiny_coco):
+    cfg = Config.fromfile(CFG_DIR / name)
+    for key in ("train_dataloader", "val_dataloader"):
+        dataset = cfg[key].dataset
+        dataset.data_root = str(tiny_coco)
+        s = build_from_cfg(dataset, DATASETS)[0]["data_samples"]
+        assert min(s["img_shape"]) == short or max(s["img_shape"]) == max_long, (name, key, s["img_shape"])

@@ -1,10 +1,8 @@
 """The measured model zoo: params, MAdds and 1-thread CPU latency of every config, next to the papers' figures.
-
-    OMP_NUM_THREADS=1 python tools/analysis/model_zoo.py --threads 1 --runs 20 \
-        --out docs/model_zoo.md --plot docs/model_zoo.png [--configs ssdlite_mbv3_large ...] [--no-latency]
+Run by ``tools/analysis/complexity.py --table zoo`` (docs/model_zoo.md, the plot, and with ``--write-readme`` the
+README's model-zoo block).
 
 One Markdown table per task (SSDLite, Faster R-CNN, segmentation) and a scatter plot of MAdds vs latency (log-log).
-
 * Params: every parameter of the model as the config builds it.
 * MAdds: multiply-adds of convolutions and fully-connected layers (``densenets.analysis.count_complexity``) per image
   at the paper's input size: SSDLite 320x320 with 90 classes (TF's label map, as MobileNetV3 Table 6 counts);
@@ -20,11 +18,9 @@ One Markdown table per task (SSDLite, Faster R-CNN, segmentation) and a scatter 
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
 import platform
-import sys
 import textwrap
 import time
 from dataclasses import dataclass, field
@@ -32,12 +28,11 @@ from pathlib import Path
 
 import torch
 
-from densenets.analysis.bench_inputs import eval_image_shape, model_runners, padded_shape, task_of
-from densenets.analysis.complexity import count_complexity
-from densenets.analysis.paper_figures import ALL as PAPER_ROWS
-from densenets.analysis.paper_figures import PaperFigures, paper_figures
-from densenets.analysis.timing import Timing, time_fn
-from densenets.apis import build_model, load_config
+from .bench_inputs import eval_image_shape, model_runners, padded_shape, task_of
+from .complexity import count_complexity
+from .paper_figures import ALL as PAPER_ROWS
+from .paper_figures import PaperFigures, paper_figures
+from .timing import Timing, time_fn
 
 ROOT = Path(__file__).resolve().parents[2]
 PATTERNS = {"ssdlite": "ssdlite_*.py", "faster_rcnn": "faster_rcnn_*.py", "segmentation": "*aspp*.py"}
@@ -45,6 +40,19 @@ TITLES = {
     "ssdlite": "SSDLite (COCO)", "faster_rcnn": "Faster R-CNN (COCO)", "segmentation": "Segmentation (Cityscapes)",
 }
 SEG_FULL, SEG_HALF, SSD_SIZE = (1024, 2048), (512, 1024), (320, 320)
+
+
+@dataclass
+class ZooOptions:
+    """How the zoo is measured and where it is written."""
+
+    threads: int = 1
+    runs: int = 20
+    warmup: int = 3
+    max_seconds: float = 10.0  # timed seconds per figure before stopping early
+    no_latency: bool = False  # params and MAdds only
+    out: str = "docs/model_zoo.md"
+    plot: str | None = None  # PNG of MAdds vs latency
 
 
 @dataclass
@@ -69,7 +77,7 @@ def discover(configs_dir: Path, only: list[str] | None) -> list[tuple[str, Path]
     if only is not None:
         missing = sorted(set(only) - {p.stem for _, p in found})
         if missing:
-            raise SystemExit(f"model_zoo: no config named {', '.join(missing)} under {configs_dir} "
+            raise ValueError(f"model_zoo: no config named {', '.join(missing)} under {configs_dir} "
                              f"(expected ssdlite_*, faster_rcnn_* or *aspp* files)")
     return found
 
@@ -81,7 +89,9 @@ def _paper_order(item: tuple[str, Path]) -> tuple[int, int, str]:
     return (list(PATTERNS).index(task), order.index(path.stem) if path.stem in order else len(order), path.stem)
 
 
-def measure(task: str, path: Path, args: argparse.Namespace) -> Row:
+def measure(task: str, path: Path, args: ZooOptions) -> Row:
+    from densenets.apis import build_model, load_config
+
     options = {"model.num_classes": 90} if task == "ssdlite" else {}
     cfg = load_config(str(path), options)
     model = build_model(cfg).eval()
@@ -98,7 +108,7 @@ def measure(task: str, path: Path, args: argparse.Namespace) -> Row:
     else:
         c = count_complexity(model, shape)
     if task_of(model) != task:
-        raise SystemExit(f"model_zoo: {path} builds a {task_of(model)} model, expected {task} from its name")
+        raise ValueError(f"model_zoo: {path} builds a {task_of(model)} model, expected {task} from its name")
     row = Row(path.stem, task, shape, c.params, c.madds, paper=paper_figures(path.stem))
     if not args.no_latency:
         row.latency = _time_model_only(model, shape, args)
@@ -108,7 +118,7 @@ def measure(task: str, path: Path, args: argparse.Namespace) -> Row:
 
 
 @torch.inference_mode()
-def _time_model_only(model: torch.nn.Module, shape: tuple[int, int], args: argparse.Namespace) -> Timing:
+def _time_model_only(model: torch.nn.Module, shape: tuple[int, int], args: ZooOptions) -> Timing:
     """One untimed probe call; models slower than a second get no further warm-up (the probe was one)."""
     fn, _ = model_runners(model, shape)
     t0 = time.perf_counter()
@@ -166,7 +176,7 @@ def table(task: str, rows: list[Row]) -> list[str]:
     return out + [""]
 
 
-def environment(args: argparse.Namespace) -> str:
+def environment(args: ZooOptions) -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -178,7 +188,7 @@ def environment(args: argparse.Namespace) -> str:
             f"most {args.max_seconds:g} s of timed runs per figure")
 
 
-def write_markdown(rows: list[Row], args: argparse.Namespace, command: str, elapsed: float) -> None:
+def write_markdown(rows: list[Row], args: ZooOptions, command: str, elapsed: float) -> None:
     lines = ["# Model zoo (measured)", "",
              f"Generated by `{command}` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC in "
              f"{elapsed / 60:.1f} min. Do not edit by hand.", "",
@@ -226,38 +236,32 @@ def write_plot(rows: list[Row], path: str, title: str) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--runs", type=int, default=20)
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--max-seconds", type=float, default=10.0, help="timed seconds per figure before stopping early")
-    p.add_argument("--configs", nargs="+", help="config names (file stems) to include; default: all")
-    p.add_argument("--configs-dir", default=str(ROOT / "configs"))
-    p.add_argument("--out", default="docs/model_zoo.md")
-    p.add_argument("--plot", default=None, help="PNG of MAdds vs latency")
-    p.add_argument("--no-latency", action="store_true", help="params and MAdds only")
-    args = p.parse_args(argv)
-    if args.runs < 1 or args.warmup < 0 or args.threads < 1:
-        p.error("--runs and --threads must be >= 1, --warmup >= 0")
-    if args.plot and args.no_latency:
-        p.error("--plot needs latencies; drop --no-latency")
-    torch.set_num_threads(args.threads)
-    command = "python tools/analysis/model_zoo.py " + " ".join(argv if argv is not None else sys.argv[1:])
+def zoo_tables(rows: list[Row]) -> str:
+    """The per-task tables (the README's model-zoo block; docs/model_zoo.md adds a header and the plot)."""
+    lines: list[str] = []
+    for task in PATTERNS:
+        task_rows = [r for r in rows if r.task == task]
+        if task_rows:
+            lines += ["#" + line if line.startswith("## ") else line for line in table(task, task_rows)]
+    return "\n".join(lines).strip("\n")
+
+
+def run_zoo(options: ZooOptions, configs: list[str] | None = None, configs_dir: Path = ROOT / "configs",
+            command: str = "", log=print) -> list[Row]:
+    """Measure every config (or those named), write ``options.out`` (and ``options.plot``); returns the rows."""
+    if options.plot and options.no_latency:
+        raise ValueError("model_zoo: a plot needs latencies")
+    torch.set_num_threads(options.threads)
     start = time.perf_counter()
     rows = []
-    for task, path in sorted(discover(Path(args.configs_dir), args.configs), key=_paper_order):
-        row = measure(task, path, args)
+    for task, path in sorted(discover(Path(configs_dir), configs), key=_paper_order):
+        row = measure(task, path, options)
         rows.append(row)
-        print(f"{row.name:40s} {row.params / 1e6:7.3f}M {row.madds / 1e9:8.3f}B  {_lat(row.latency)}"
-              + (f"  half {_lat(row.latency_half)}" if row.latency_half else ""), flush=True)
+        log(f"{row.name:40s} {row.params / 1e6:7.3f}M {row.madds / 1e9:8.3f}B  {_lat(row.latency)}"
+            + (f"  half {_lat(row.latency_half)}" if row.latency_half else ""))
     elapsed = time.perf_counter() - start
-    write_markdown(rows, args, command, elapsed)
-    if args.plot:
-        write_plot(rows, args.plot, f"densenets model zoo — {environment(args)}")
-    print(f"wrote {args.out}" + (f" and {args.plot}" if args.plot else "") + f" in {elapsed:.0f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    write_markdown(rows, options, command, elapsed)
+    if options.plot:
+        write_plot(rows, options.plot, f"densenets model zoo — {environment(options)}")
+    log(f"wrote {options.out}" + (f" and {options.plot}" if options.plot else "") + f" in {elapsed:.0f} s")
+    return rows

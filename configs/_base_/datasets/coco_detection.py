@@ -1,0 +1,45 @@
+# COCO 2017 detection: the dataloaders and the evaluator that every COCO dataset config shares. The task's dataset
+# configs inherit this file and add their pipelines (`train_pipeline` / `test_pipeline`) and batch sizes:
+# coco_ssdlite_320.py (SSDLite), coco_frcnn_{300,320,600,800}.py (Faster R-CNN, one per shorter side), demo_coco.py.
+# Data layout: data/coco/annotations/instances_{train,val}2017.json, data/coco/{train,val}2017/ (see README).
+# Another root: --cfg-options train_dataloader.dataset.data_root=... val_dataloader.dataset.data_root=...
+dataset_type = 'CocoDetection'
+data_root = 'data/coco/'
+
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=2,
+    persistent_workers=True,
+    collate_fn=dict(type='dense_list_collate'),  # one data_samples dict per image (densenets/engine/collate.py)
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/instances_train2017.json',
+        data_prefix=dict(img='train2017/'),
+        filter_empty_gt=True,
+        on_bad_image='skip',
+    ),
+)
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    collate_fn=dict(type='dense_list_collate'),  # one data_samples dict per image (densenets/engine/collate.py)
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/instances_val2017.json',
+        data_prefix=dict(img='val2017/'),
+        test_mode=True,
+    ),
+)
+test_dataloader = val_dataloader
+
+# ann_file defaults to the evaluated dataset's; backend='faster_coco_eval' gives the same figures, faster.
+# test-dev: set test_dataloader.dataset to image_info_test-dev2017.json / test2017 and
+# test_evaluator=dict(type='CocoMetric', format_only=True, outfile_prefix='work_dirs/test-dev/detections')
+val_evaluator = dict(type='CocoMetric', backend='pycocotools')
+test_evaluator = val_evaluator
