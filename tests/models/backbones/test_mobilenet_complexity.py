@@ -1,4 +1,4 @@
-"""Classification figures at 224² (SPEC §1): params and MAdds of the paper's classification form."""
+"""Classification figures at 224² (the papers' classification tables): params and MAdds of the paper's classification form."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,8 @@ from densenets.analysis import count_complexity
 from densenets.models.classifier import ImageClassifier
 
 # (name, options): (exact params or None, params target, MAdds range in millions)
-# Sources: SPEC §1 (MobileNetV1 paper, V2 Table 4, V3 Table 3 / App. A, torchvision's exact counts); the α = 0.75
+# Sources: MobileNetV1 paper Table 8, MobileNetV2 Table 4, MobileNetV3 Table 3 / App. A, torchvision's exact counts
+# (densenets/analysis/paper_figures.py BACKBONES holds the same figures with their sources); the α = 0.75
 # rows are the MobileNetV3 paper's Table 3 (Large 0.75: 4.0M, 155M; Small 0.75: 2.0M, 44M).
 FIGURES = {
     ("mobilenet_v1", ()): (None, 4.2e6, (569, 569)),

@@ -1,11 +1,11 @@
 """Params and MAdds of every Table 7 / Table 8 config against the MobileNetV3 paper.
 
-Counting convention. The project counts MAdds of convolutions and fully-connected layers only (SPEC §1,
-``densenets.analysis.count_complexity``). The paper's segmentation figures are reproduced when (a) the image is
-TF DeepLab's evaluation crop 1025x2049 (a 16k+1 size; "1024x2048" in the table) and (b) the element-wise multiplies
-of MobileNetV3's layers are added: 2 per h-swish output element (x * relu6(x + 3) * 1/6) and 1 per output element
-of a squeeze-and-excite scaling. MobileNetV2 rows have neither, and match with (a) alone. The conv-only figures are
-in docs/notes/segmentation-models.md.
+Counting convention. The project counts MAdds of convolutions and fully-connected layers only (the papers'
+convention, ``densenets.analysis.count_complexity``). The paper's segmentation figures are reproduced when (a) the
+image is TF DeepLab's evaluation crop 1025x2049 (a 16k+1 size; "1024x2048" in the table) and (b) the element-wise
+multiplies of MobileNetV3's layers are added: 2 per h-swish output element (x * relu6(x + 3) * 1/6) and 1 per output
+element of a squeeze-and-excite scaling. MobileNetV2 rows have neither, and match with (a) alone. The conv-only
+figures are in docs/notes/segmentation-models.md.
 
 Shapes only matter, so the models run on the ``meta`` device (no arithmetic, a fraction of a second per model).
 """
