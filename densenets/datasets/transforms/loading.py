@@ -54,25 +54,24 @@ class LoadCityscapesAnnotations:
     """
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
-        hw = tuple(results["ori_shape"]) if "ori_shape" in results else None
         if "seg_map_path" in results:
             path = results["seg_map_path"]
-            label_ids = read_label_png(path)
-            if hw is not None and label_ids.shape != hw:
-                raise CityscapesDataError(
-                    f"{path}: label map is {label_ids.shape[0]}x{label_ids.shape[1]} but its image "
-                    f"{results.get('img_path')} is {hw[0]}x{hw[1]} (h x w)"
-                )
-            results["gt_seg_map"] = label_ids_to_train_ids(label_ids, path)
+            results["gt_seg_map"] = label_ids_to_train_ids(_read_sized(results, path, "label map"), path)
         if "instance_path" in results:
-            path = results["instance_path"]
-            inst = read_label_png(path)
-            if hw is not None and inst.shape != hw:
-                raise CityscapesDataError(
-                    f"{path}: instance map is {inst.shape[0]}x{inst.shape[1]} but its image is {hw[0]}x{hw[1]}"
-                )
-            results["gt_instance"] = inst.astype(np.int32)
+            results["gt_instance"] = _read_sized(results, results["instance_path"], "instance map").astype(np.int32)
         return results
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _read_sized(results: dict[str, Any], path: str, what: str) -> np.ndarray:
+    """The label PNG at ``path``; a size other than the image's ``ori_shape`` raises, naming both files."""
+    array = read_label_png(path)
+    hw = tuple(results["ori_shape"]) if "ori_shape" in results else None
+    if hw is not None and array.shape != hw:
+        raise CityscapesDataError(
+            f"{path}: {what} is {array.shape[0]}x{array.shape[1]} but its image "
+            f"{results.get('img_path')} is {hw[0]}x{hw[1]} (h x w)"
+        )
+    return array
