@@ -4,15 +4,9 @@
 _base_ = ['./cityscapes_769x769.py']
 
 crop_size = (512, 1024)
-pad_rgb = (127, 127, 127)  # the mean pixel: 0 after the [-1, 1] input scaling
-
+# the training pipeline of cityscapes_769x769.py with this crop size (mmengine merges lists wholesale, so the list
+# is rebuilt from the base's rather than written out again)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadCityscapesAnnotations'),
-    dict(type='SegRandomScale', ratio_range=(0.5, 2.0)),
-    dict(type='SegRandomCrop', crop_size=crop_size, pad_val=pad_rgb, seg_pad_val=255),
-    dict(type='SegRandomFlip', prob=0.5),
-    dict(type='SegPhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
+    dict(step, crop_size=crop_size) if step['type'] == 'SegRandomCrop' else step for step in _base_.train_pipeline
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
