@@ -186,7 +186,7 @@ class CocoMetric(BaseMetric):
         self._log_audit(audit, ann_file, len(img_ids))
         if self.gt_boxes == "cleaned":
             dataset = cleaned_ground_truth(dataset)
-        dataset = _with_areas(dataset, ann_file)
+        dataset = _with_defaults(dataset, ann_file)
         gt = COCO()
         gt.dataset = dataset
         with contextlib.redirect_stdout(io.StringIO()):
@@ -286,16 +286,17 @@ def audit_ground_truth(dataset: dict, img_ids: Sequence[int], cat_ids: set[int])
     return counts
 
 
-def _with_areas(dataset: dict, ann_file: str) -> dict:
-    """COCOeval reads every ground-truth ``area`` (its size ranges); annotations without one get the box area
-    ``w * h`` (logged), as COCO's own files have it for boxes without a mask."""
-    missing = [a for a in dataset["annotations"] if "area" not in a]
-    if not missing:
+def _with_defaults(dataset: dict, ann_file: str) -> dict:
+    """COCOeval reads every ground-truth ``area`` (its size ranges) and ``iscrowd``; an annotation without one gets
+    the box area ``w * h`` / ``iscrowd=0`` (counted in the log), as COCO's own files have them for plain boxes."""
+    defaults = {"area": lambda a: float(a["bbox"][2]) * float(a["bbox"][3]), "iscrowd": lambda a: 0}
+    missing = {key: sum(key not in a for a in dataset["annotations"]) for key in defaults}
+    if not any(missing.values()):
         return dataset
-    print_log(f"CocoMetric: {len(missing)} annotations in {ann_file} have no 'area'; using the box area w*h",
-              logger="current", level=logging.WARNING)
-    return dict(dataset, annotations=[a if "area" in a else dict(a, area=float(a["bbox"][2]) * float(a["bbox"][3]))
-                                      for a in dataset["annotations"]])
+    print_log("CocoMetric: " + ", ".join(f"{n} annotations in {ann_file} have no '{k}'" for k, n in missing.items() if n)
+              + "; using the box area w*h / iscrowd=0", logger="current", level=logging.WARNING)
+    return dict(dataset, annotations=[
+        {**a, **{k: f(a) for k, f in defaults.items() if k not in a}} for a in dataset["annotations"]])
 
 
 def cleaned_ground_truth(dataset: dict) -> dict:
