@@ -46,7 +46,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = runner_cfg.load_config_file(args.config)
     cfg_check.check_cfg_options(cfg, args.cfg_options)
@@ -73,5 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_main(run, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(run_main(main))
+    sys.exit(main())

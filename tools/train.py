@@ -44,7 +44,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = runner_cfg.load_config_file(args.config)
     cfg_check.check_cfg_options(cfg, args.cfg_options)
@@ -69,5 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_main(run, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(run_main(main))
+    sys.exit(main())

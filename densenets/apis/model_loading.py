@@ -8,6 +8,7 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from torch import nn
 
+from ..engine.cfg_check import check_cfg_options
 from ..engine.checkpoint import load_checkpoint
 from ..engine.state_dict import CheckpointMismatchError, PartialLoad, load_state_checked
 from ..registry import MODELS
@@ -19,6 +20,7 @@ def load_config(config: str | Config, cfg_options: dict | None = None) -> Config
     """``Config.fromfile`` (or a copy of a Config) with ``--cfg-options``-style overrides merged in."""
     cfg = Config.fromfile(config) if not isinstance(config, Config) else config.copy()
     if cfg_options:
+        check_cfg_options(cfg, cfg_options)  # a misspelt key is an error with a suggestion, not ignored
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get("default_scope", "densenets"))
     return cfg
