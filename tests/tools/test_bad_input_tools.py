@@ -4,6 +4,7 @@ infer.py writes one output per input, also for equal file names in different fol
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import subprocess
@@ -31,9 +32,14 @@ def _tool(name: str):
 train, test, infer = _tool("train.py"), _tool("test.py"), _tool("infer.py")
 
 
+_runs = itertools.count()
+
+
 def _data_options(tmp_path: Path) -> list[str]:
-    return ["--cfg-options", *[f"{k}.dataset.data_root={tmp_path / 'data'}"
-                               for k in ("train_dataloader", "val_dataloader", "test_dataloader")]]
+    # a fresh experiment name per in-process run: mmengine keeps loggers by name (the default has 1 s resolution)
+    return ["--cfg-options", f"experiment_name=bad_input_{os.getpid()}_{next(_runs)}",
+            *[f"{k}.dataset.data_root={tmp_path / 'data'}"
+              for k in ("train_dataloader", "val_dataloader", "test_dataloader")]]
 
 
 @pytest.fixture
@@ -67,7 +73,7 @@ def test_test_py_refuses_a_checkpoint_of_another_model(tmp_path, other_model_ckp
 
 def test_train_py_load_from_and_resume_refuse_it_naming_the_file(tmp_path, other_model_ckpt, capsys) -> None:
     for flag in ("--load-from", "--resume"):
-        rc = train.main([TINY, flag, other_model_ckpt, "--work-dir", str(tmp_path / "w"), *_data_options(tmp_path)])
+        rc = train.main([TINY, flag, other_model_ckpt, "--work-dir", str(tmp_path / flag), *_data_options(tmp_path)])
         assert rc == 2, flag
         _one_error(capsys, other_model_ckpt, "does not match")
 
@@ -80,12 +86,14 @@ def test_train_py_partial_load_flags(tmp_path, capsys) -> None:
         state = EngineTinySeg(num_classes=5).state_dict()
     ckpt = tmp_path / "five.pth"
     torch.save({"state_dict": state}, ckpt)
-    args = [TINY, "--load-from", str(ckpt), "--work-dir", str(tmp_path / "w"), *_data_options(tmp_path),
-            "train_cfg.max_iters=1", "train_cfg.val_interval=100"]
-    assert train.main(args) == 2
+    def rest() -> list[str]:
+        return ["--work-dir", str(tmp_path / "w"), *_data_options(tmp_path), "train_cfg.max_iters=1",
+                "train_cfg.val_interval=100"]
+
+    assert train.main([TINY, "--load-from", str(ckpt), *rest()]) == 2
     _one_error(capsys, "cls.weight (3, 8, 1, 1) vs checkpoint (5, 8, 1, 1)", "--load-skip")
-    assert train.main([*args[:3], "--load-skip", "cls.", *args[3:]]) == 0
-    assert train.main([TINY, "--load-skip", "cls.", *args[3:]]) == 2
+    assert train.main([TINY, "--load-from", str(ckpt), "--load-skip", "cls.", *rest()]) == 0
+    assert train.main([TINY, "--load-skip", "cls.", *rest()]) == 2
     _one_error(capsys, "--load-from")
 
 
