@@ -58,18 +58,19 @@ class KeyMismatch:
     def __bool__(self) -> bool:
         return bool(self.missing or self.unexpected or self.mismatched)
 
-    def parts(self) -> list[str]:
-        """One phrase per kind of mismatch, the first few keys named (the message every loader prints)."""
+    def parts(self, limit: int | None = _SHOWN) -> list[str]:
+        """One phrase per kind of mismatch, the first ``limit`` keys named (all with ``None``)."""
+        limit = limit or max(len(self.missing), len(self.unexpected), len(self.mismatched), 1)
         out = []
         if self.mismatched:
             out.append("shape mismatch: " + _describe([
                 f"{ours} {tuple(a)} vs checkpoint {tuple(b)}" if ours == theirs
                 else f"{ours} {tuple(a)} vs checkpoint {theirs} {tuple(b)}"
-                for ours, theirs, a, b in self.mismatched]))
+                for ours, theirs, a, b in self.mismatched], limit))
         if self.missing:
-            out.append(f"missing in checkpoint: {_describe(self.missing)}")
+            out.append(f"missing in checkpoint: {_describe(self.missing, limit)}")
         if self.unexpected:
-            out.append(f"not in model: {_describe(self.unexpected)}")
+            out.append(f"not in model: {_describe(self.unexpected, limit)}")
         return out
 
     def __str__(self) -> str:
