@@ -33,7 +33,8 @@ def build_model(cfg: Config) -> nn.Module:
     return MODELS.build(cfg.model)
 
 
-def load_model_weights(model: nn.Module, checkpoint: str, partial: PartialLoad | Mapping | None = None) -> dict[str, Any]:
+def load_model_weights(model: nn.Module, checkpoint: str,
+                       partial: PartialLoad | Mapping | None = None) -> dict[str, Any]:
     """Read ``checkpoint`` (:func:`~densenets.engine.checkpoint.load_checkpoint`, ``weights_only=True``) and load
     its weights into ``model`` through :func:`~densenets.engine.state_dict.load_state_checked`: an exact match, or
     :class:`CheckpointMismatchError` naming the file and the first mismatching keys (nothing is loaded then).

@@ -90,7 +90,8 @@ def check_annotation(ann: Any, ann_file: str, index: int, image_ids: Any) -> tup
     return ann["image_id"], ann["category_id"], [float(v) for v in bbox]
 
 
-def check_box(bbox: list[float], height: int, width: int) -> tuple[tuple[float, float, float, float] | None, str | None]:
+def check_box(bbox: list[float], height: int,
+              width: int) -> tuple[tuple[float, float, float, float] | None, str | None]:
     """``(xyxy box or None, reason or None)``: ``None`` box with an :data:`UNUSABLE` reason, a clipped box with
     :data:`CLIPPED`, or the box unchanged with no reason."""
     x, y, bw, bh = bbox

@@ -32,8 +32,8 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     from .checkpoint import CheckpointReadError  # noqa: PLC0415
     from .state_dict import CheckpointMismatchError  # noqa: PLC0415
 
-    return (UsageError, CheckpointMismatchError, CheckpointReadError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-            PermissionError, ValueError, KeyError)
+    return (UsageError, CheckpointMismatchError, CheckpointReadError, FileNotFoundError, NotADirectoryError,
+            IsADirectoryError, PermissionError, ValueError, KeyError)
 
 
 def _is_expected(err: BaseException) -> bool:

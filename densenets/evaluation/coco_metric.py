@@ -76,7 +76,8 @@ class CocoMetric(BaseMetric):
     Ground-truth boxes the dataset cannot use are counted and logged in every evaluation: pycocotools keeps them as
     objects no detection can match (IoU 0 or NaN), so each one is a guaranteed miss — recall and AP are lower than
     the model's real figure (tests/evaluation/test_coco_metric_ground_truth.py: the dataset's own boxes fed back as
-    detections score 1.000 mAP on the tiny demo val json, 0.876 with four such boxes added). ``gt_boxes="cleaned"`` removes that effect; official figures keep
+    detections score 1.000 mAP on the tiny demo val json, 0.876 with four such boxes added).
+    ``gt_boxes="cleaned"`` removes that effect; official figures keep
     ``"json"``. No usable ground truth at all (every figure -1, or 0 when only unusable boxes remain) is a warning
     that says why.
 
@@ -293,8 +294,8 @@ def _with_defaults(dataset: dict, ann_file: str) -> dict:
     missing = {key: sum(key not in a for a in dataset["annotations"]) for key in defaults}
     if not any(missing.values()):
         return dataset
-    print_log("CocoMetric: " + ", ".join(f"{n} annotations in {ann_file} have no '{k}'" for k, n in missing.items() if n)
-              + "; using the box area w*h / iscrowd=0", logger="current", level=logging.WARNING)
+    absent = ", ".join(f"{n} annotations in {ann_file} have no '{k}'" for k, n in missing.items() if n)
+    print_log(f"CocoMetric: {absent}; using the box area w*h / iscrowd=0", logger="current", level=logging.WARNING)
     return dict(dataset, annotations=[
         {**a, **{k: f(a) for k, f in defaults.items() if k not in a}} for a in dataset["annotations"]])
 

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable
 
-import torch
 from torch import Tensor, nn
 
 
