@@ -1,8 +1,10 @@
 """Run a checkpoint on images or folders: ``python tools/infer.py CONFIG CHECKPOINT INPUT... --out-dir DIR``.
 
 Writes ``<name>_overlay.jpg`` per image (boxes with class names and scores, or the colour map blended on the
-image), ``<name>_pred.png`` label maps for segmentors, and ``predictions.json``. Unreadable inputs are reported and
-skipped, with a count at the end.
+image), ``<name>_pred.png`` label maps for segmentors, and ``predictions.json``; ``<name>`` is the input's path
+relative to the inputs' common folder, so ``a/img.jpg`` and ``b/img.jpg`` get two outputs. Unreadable inputs
+(broken symlinks included) are reported and skipped, with a count at the end. An expected error (a checkpoint of
+another model, a missing or unreadable file) is one message and exit status 2 (``DENSENETS_DEBUG=1``: traceback).
 """
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import sys
 
 from mmengine.config import DictAction
 
-from densenets.apis import CheckpointMismatchError, Inferencer
+from densenets.apis import Inferencer
+from densenets.engine.cli import run_main
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config")
     parser.add_argument("checkpoint", help="checkpoint file ('none': the config's initial weights)")
@@ -26,15 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     args = parser.parse_args(argv)
     checkpoint = None if args.checkpoint.lower() == "none" else args.checkpoint
-    try:
-        inferencer = Inferencer(args.config, checkpoint, args.device, args.score_thr, args.cfg_options)
-    except (CheckpointMismatchError, FileNotFoundError) as err:
-        print(f"error: {err}\n(config: {args.config})", file=sys.stderr)
-        return 2
+    inferencer = Inferencer(args.config, checkpoint, args.device, args.score_thr, args.cfg_options)
     records = inferencer(args.inputs, out_dir=args.out_dir, batch_size=args.batch_size)
     print(f"{len(records)} images written to {args.out_dir}; {len(inferencer.skipped)} skipped"
           + (f": {', '.join(inferencer.skipped)}" if inferencer.skipped else ""))
     return 0 if records or not inferencer.skipped else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(run, argv)
 
 
 if __name__ == "__main__":

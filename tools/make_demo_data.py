@@ -59,7 +59,7 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Cal
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="dataset", required=True, metavar="DATASET")
     for name, (help_text, add_args, run) in SUBCOMMANDS.items():
@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.run(args)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from densenets.engine.cli import run_main
+
+    return run_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -2,23 +2,26 @@
 
 Uses the config's ``test_dataloader`` / ``test_evaluator``. ``--show-dir`` draws the predictions on the images,
 ``--out`` dumps the raw predictions (pickle), ``--format-only --out-dir`` writes server-format results without scoring.
+The checkpoint must match the model the config builds (densenets/engine/runner.py); an expected error is one
+message and exit status 2 (``DENSENETS_DEBUG=1`` shows the traceback).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import os.path as osp
+import sys
+from typing import Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
-from densenets.engine import runner_cfg
+from densenets.engine import cfg_check, runner_cfg
+from densenets.engine.cli import run_main
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Evaluate a densenets checkpoint")
     parser.add_argument("config", help="config file")
     parser.add_argument("checkpoint", help="checkpoint file")
@@ -33,7 +36,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--launcher", choices=["none", "pytorch"], default="none", help="job launcher")
     parser.add_argument("--local_rank", "--local-rank", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.format_only and not args.out_dir:
         parser.error("--format-only needs --out-dir DIR")
     if args.out is not None and not args.out.endswith((".pkl", ".pickle")):
@@ -43,11 +46,14 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
+def run(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    cfg = runner_cfg.load_config_file(args.config)
+    cfg_check.check_cfg_options(cfg, args.cfg_options)
     cfg.merge_from_dict(args.cfg_options)
+    cfg_check.check_config(cfg, train=False)
     runner_cfg.set_work_dir(cfg, args.work_dir, args.config)
+    runner_cfg.check_work_dir(cfg.work_dir)
     runner_cfg.apply_launcher(cfg, args.launcher)
     cfg.load_from = args.checkpoint
     cfg.resume = False
@@ -59,12 +65,17 @@ def main() -> None:
         runner_cfg.apply_format_only(cfg, osp.abspath(args.out_dir))
     runner_cfg.init_cpu_distributed(cfg)
 
-    runner = Runner.from_cfg(cfg) if "runner_type" not in cfg else RUNNERS.build(cfg)
+    runner = runner_cfg.build_runner(cfg)
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     runner.test()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_main(run, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

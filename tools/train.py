@@ -1,21 +1,25 @@
 """Train a densenets model: ``python tools/train.py CONFIG [options]``.
 
-Config.fromfile -> command-line overrides -> ``Runner.from_cfg(cfg).train()``. Multi-process:
+Config.fromfile -> command-line overrides -> key checks (densenets/engine/cfg_check.py) -> the Runner
+(densenets/engine/runner.py: checkpoints load only when they match). Multi-process:
 ``torchrun --nproc_per_node=N tools/train.py CONFIG --launcher pytorch`` (gloo on machines without CUDA).
+An expected error (missing data or config, a checkpoint of another model, a misspelt key) is one message and exit
+status 2; ``DENSENETS_DEBUG=1`` shows the traceback.
 """
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Sequence
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
 import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
-from densenets.engine import runner_cfg
+from densenets.engine import cfg_check, runner_cfg
+from densenets.engine.cli import run_main
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train a densenets model")
     parser.add_argument("config", help="config file")
     parser.add_argument("--work-dir", help="directory for logs and checkpoints (default: work_dirs/<config name>)")
@@ -23,6 +27,11 @@ def parse_args() -> argparse.Namespace:
         "--resume", nargs="?", const="auto", default=None, metavar="CKPT",
         help="resume from CKPT, or without a value from the newest checkpoint in the work dir",
     )
+    parser.add_argument("--load-from", metavar="CKPT", help="start from these weights (they must match the model)")
+    parser.add_argument("--load-only", nargs="+", metavar="PREFIX",
+                        help="partial load on purpose: only these parts of --load-from (e.g. backbone.)")
+    parser.add_argument("--load-skip", nargs="+", metavar="PREFIX",
+                        help="partial load on purpose: leave these parts at their initialisation (a head swap)")
     parser.add_argument("--amp", action="store_true", help="mixed precision (CUDA; float32 with a message on CPU)")
     parser.add_argument("--ema", action="store_true", help="keep an exponential moving average of the weights")
     parser.add_argument("--sync-bn", action="store_true", help="convert BatchNorm to SyncBatchNorm (distributed, CUDA)")
@@ -32,14 +41,17 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--launcher", choices=["none", "pytorch"], default="none", help="job launcher")
     parser.add_argument("--local_rank", "--local-rank", type=int, default=0, help=argparse.SUPPRESS)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
+def run(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    cfg = runner_cfg.load_config_file(args.config)
+    cfg_check.check_cfg_options(cfg, args.cfg_options)
     cfg.merge_from_dict(args.cfg_options)
+    cfg_check.check_config(cfg)
     runner_cfg.set_work_dir(cfg, args.work_dir, args.config)
+    runner_cfg.check_work_dir(cfg.work_dir)
     runner_cfg.sync_by_epoch(cfg)
     runner_cfg.apply_launcher(cfg, args.launcher)
     if args.amp:
@@ -48,12 +60,18 @@ def main() -> None:
         runner_cfg.apply_ema(cfg)
     if args.sync_bn:
         runner_cfg.apply_sync_bn(cfg)
+    runner_cfg.apply_load_from(cfg, args.load_from, args.load_only, args.load_skip)
     runner_cfg.apply_resume(cfg, args.resume)
     runner_cfg.init_cpu_distributed(cfg)
 
-    runner = Runner.from_cfg(cfg) if "runner_type" not in cfg else RUNNERS.build(cfg)
+    runner = runner_cfg.build_runner(cfg)
     runner.train()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_main(run, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

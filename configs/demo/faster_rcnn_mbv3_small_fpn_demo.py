@@ -42,7 +42,10 @@ test_pipeline = [
     dict(type='Albumentations', transforms=[dict(type='ResizeShortestEdge', short=short, max_long=max_long)]),
     dict(type='PackDetInputs'),
 ]
-train_dataloader = dict(batch_size=4, num_workers=1, dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(
+    batch_size=4, num_workers=1, dataset=dict(pipeline=train_pipeline),
+    # epoch-based: the finite sampler, no last batch of one (the dataset config's InfiniteSampler is for iterations)
+    sampler=dict(type='DefaultSampler', shuffle=True), drop_last=True)
 val_dataloader = dict(batch_size=8, num_workers=1, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import os.path as osp
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -31,18 +32,45 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".p
 
 
 def collect_images(inputs: Iterable[str | os.PathLike]) -> list[str]:
-    """Expand folders (recursively, image suffixes only, sorted) and keep files as given."""
+    """Expand folders (recursively, image suffixes only, sorted) and keep files as given.
+
+    A broken symlink with an image suffix is kept: it is an input that cannot be read, reported and counted as
+    skipped like any other (not silently left out).
+    """
     paths: list[str] = []
     for item in inputs:
         item = str(item)
         if osp.isdir(item):
             found = sorted(
-                str(p) for p in Path(item).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                str(p) for p in Path(item).rglob("*")
+                if (p.is_file() or (p.is_symlink() and not p.exists())) and p.suffix.lower() in IMAGE_SUFFIXES
             )
             paths.extend(found)
         else:
             paths.append(item)
     return paths
+
+
+def output_names(paths: Sequence[str | None]) -> list[str]:
+    """One unique output name per input: the path relative to the inputs' common folder, without the suffix
+    (``a/img.jpg`` and ``b/img.jpg`` -> ``a/img``, ``b/img``); the suffix is kept where two names would collide
+    (``img.jpg``, ``img.png`` -> ``img_jpg``, ``img_png``), and a repeated input gets ``_2``, ``_3`` ... Arrays
+    (``None``) are ``image_<index>``."""
+    real = [osp.abspath(p) for p in paths if p is not None]
+    root = osp.commonpath([osp.dirname(p) for p in real]) if real else ""
+    stems = [None if p is None else osp.splitext(osp.relpath(osp.abspath(p), root))[0] for p in paths]
+    counts = Counter(s for s in stems if s is not None)
+    names, seen = [], Counter()
+    for k, (path, stem) in enumerate(zip(paths, stems)):
+        if stem is None:
+            name = f"image_{k:05d}"
+        elif counts[stem] > 1:
+            name = f"{stem}_{osp.splitext(path)[1].lstrip('.').lower() or 'noext'}"
+        else:
+            name = stem
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return names
 
 
 class Inferencer:
@@ -141,6 +169,7 @@ class Inferencer:
                 items.extend((p, None) for p in collect_images([item]))
         self.skipped = []
         records: list[dict] = []
+        names = output_names([p for p, _ in items])
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
         for start in range(0, len(items), batch_size):
@@ -160,7 +189,7 @@ class Inferencer:
                     continue
                 batch_imgs.append(arr)
                 batch_paths.append(path)
-                batch_names.append(Path(path).stem if path else f"image_{k:05d}")
+                batch_names.append(names[k])
             if not batch_imgs:
                 continue
             for img, name, pred in zip(batch_imgs, batch_names, self.predict(batch_imgs, batch_paths)):
@@ -203,6 +232,7 @@ class Inferencer:
 
     def _write(self, out_dir: str, name: str, image: np.ndarray, pred: dict) -> dict:
         written = {}
+        os.makedirs(osp.dirname(osp.join(out_dir, name)), exist_ok=True)  # names keep the inputs' sub-folders
         if self.task == "segmentation":
             seg = pred["pred_sem_seg"].to(torch.uint8).numpy()
             label_path = osp.join(out_dir, f"{name}_pred.png")

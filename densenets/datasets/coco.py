@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 from collections import defaultdict
@@ -15,6 +14,7 @@ from mmengine.logging import print_log
 from pycocotools.coco import COCO
 
 from ..registry import DATASETS, TRANSFORMS
+from .coco_gt import check_box, read_coco_json
 from .image_io import BadImageError
 
 __all__ = ["CocoDetection", "coco_missing_message"]
@@ -52,13 +52,17 @@ class CocoDetection(BaseDataset):
 
     * ``iscrowd=1`` boxes are never training targets (they are ignore regions; the evaluator reads them from the
       json).
-    * A box with zero or negative width/height (or a non-finite value) is dropped.
+    * A box with zero or negative width/height, or a non-finite value, is dropped.
     * A box partly outside the image is clipped to it; a box entirely outside is dropped.
     * An annotation whose ``category_id`` is not declared in ``categories`` is an **error** naming the annotation
       file and the annotation id: the file is inconsistent, and the evaluator (which reads the same file) would
       silently score against a different set of objects than the one trained on.
     * Images without (usable) objects are kept in ``test_mode`` (they count for evaluation: every detection on them
       is a false positive); for training ``filter_empty_gt=True`` (default) leaves them out.
+    * A malformed record (a ``bbox`` of 3 numbers, no ``bbox``, an image without ``width``) is an error naming the file
+      and the record; a dataset left with no image (an empty json, or filtering removed every image — no
+      annotations, crowd-only) is an error that says what was filtered and why.
+      The rules are :mod:`densenets.datasets.coco_gt`'s, shared with :class:`~densenets.evaluation.CocoMetric`.
 
     Image files (see :mod:`densenets.datasets.image_io`): grayscale, RGBA, CMYK, palette and 16-bit images are
     converted to RGB; EXIF orientation is not applied (COCO's annotations are in the raw pixel orientation). A size
@@ -123,15 +127,7 @@ class CocoDetection(BaseDataset):
             raise FileNotFoundError(coco_missing_message("image folder", img_dir, self.data_root))
 
     def _load_coco(self) -> COCO:
-        try:
-            with open(self.ann_file, encoding="utf-8") as f:
-                dataset = json.load(f)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{self.ann_file}: cannot read the COCO annotation file ({e})") from e
-        if not isinstance(dataset, dict) or not all(k in dataset for k in ("images", "annotations", "categories")):
-            raise ValueError(
-                f"{self.ann_file}: not a COCO detection file (needs the keys 'images', 'annotations', 'categories')"
-            )
+        dataset = read_coco_json(self.ann_file)  # every record checked (errors name the file and the record)
         coco = COCO()
         coco.dataset = dataset
         with contextlib.redirect_stdout(io.StringIO()):
@@ -166,7 +162,7 @@ class CocoDetection(BaseDataset):
         data_list = []
         for img_id in sorted(coco.imgs):
             info = coco.imgs[img_id]
-            h, w = int(info["height"]), int(info["width"])
+            h, w = int(info["height"]), int(info["width"])  # checked by read_coco_json
             file_name = info["file_name"]
             boxes, labels = [], []
             for ann in coco.imgToAnns.get(img_id, []):
@@ -181,17 +177,12 @@ class CocoDetection(BaseDataset):
                     continue
                 if cid not in cat2label:
                     continue
-                x, y, bw, bh = (float(v) for v in ann["bbox"])
-                if not (np.isfinite([x, y, bw, bh]).all() and bw > 0 and bh > 0):
-                    problems["boxes with zero/negative size dropped"].append(file_name)
+                box, reason = check_box([float(v) for v in ann["bbox"]], h, w)
+                if reason is not None:
+                    problems[reason].append(file_name)
+                if box is None:
                     continue
-                x1, y1, x2, y2 = x, y, x + bw, y + bh
-                if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
-                    problems["boxes entirely outside the image dropped"].append(file_name)
-                    continue
-                if x1 < 0 or y1 < 0 or x2 > w or y2 > h:
-                    problems["boxes partly outside the image clipped"].append(file_name)
-                    x1, y1, x2, y2 = max(x1, 0.0), max(y1, 0.0), min(x2, float(w)), min(y2, float(h))
+                x1, y1, x2, y2 = box
                 boxes.append((x1, y1, x2, y2))
                 labels.append(cat2label[cid])
             data_list.append(
@@ -216,7 +207,20 @@ class CocoDetection(BaseDataset):
             if empty:
                 self.problems["images without objects left out of training (filter_empty_gt)"] = empty
         self._log_problems(len(kept))
+        if not kept:
+            raise ValueError(self._empty_message())
         return kept
+
+    def _empty_message(self) -> str:
+        """Why nothing is left: the json has no images, or every image lost its objects (and why)."""
+        mode = "evaluation" if self.test_mode else "training"
+        if not self.data_list:
+            return f"{self.ann_file}: no images in the annotation file; nothing to use for {mode}"
+        counts = {r: len(f) for r, f in self.problems.items() if not r.startswith("images without")}
+        why = "; ".join(f"{n} {r}" for r, n in counts.items()) or "the file has no annotations of the used classes"
+        classes = ", ".join(self._metainfo["classes"]) if self._metainfo.get("classes") else "none"
+        return (f"{self.ann_file}: none of its {len(self.data_list)} images has a usable object for {mode} "
+                f"(filter_empty_gt=True left out all of them). What was filtered: {why}. Classes used: {classes}")
 
     def _log_problems(self, num_images: int) -> None:
         mode = "test" if self.test_mode else "train"

@@ -101,9 +101,19 @@ def sanitize_for_save(checkpoint: dict) -> dict:
     return checkpoint
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
-    """``torch.load(path, weights_only=True)`` with the allow-list, and an error that names the file."""
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file that ``torch.load(weights_only=True)`` refuses or cannot read; the message names it."""
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device | None = "cpu") -> Any:
+    """The one checkpoint reader: ``torch.load(path, weights_only=True)`` with the allow-list, errors naming the file.
+
+    Every densenets loader reads through it (mmengine's ``load_from`` / ``--resume`` through
+    :func:`register_local_loader`, :func:`densenets.apis.load_model_weights`, torchvision-format backbone weights).
+    """
     path = str(path)
+    if osp.isdir(path):
+        raise IsADirectoryError(f"checkpoint {path}: is a directory, not a checkpoint file")
     if not osp.isfile(path):
         raise FileNotFoundError(f"checkpoint {path}: no such file")
     try:
@@ -118,7 +128,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             unsafe = f"; it references globals outside the allow-list: {names}" if names else ""
         except Exception:  # a truncated / non-zip file: the original error says enough
             pass
-        raise RuntimeError(
+        raise CheckpointReadError(
             f"checkpoint {path}: refused or unreadable with weights_only=True{unsafe} "
             f"({type(err).__name__}: {first[0] if first else ''})"
         ) from err

@@ -10,13 +10,17 @@ one) *before* writing the new one, so with ``max_keep_ckpts=1`` a crash mid-save
 2. the ``last_checkpoint`` pointer is replaced atomically, after the checkpoint it names exists;
 3. outdated checkpoints are deleted only after the new checkpoint and the pointer are in place;
 4. message-hub buffers are stored so that ``torch.load(weights_only=True)`` accepts them
-   (:func:`~densenets.engine.checkpoint.sanitize_for_save`).
+   (:func:`~densenets.engine.checkpoint.sanitize_for_save`);
+5. temporary files a kill left behind mid-save (``.<name>.<random>.tmp``, the pattern of
+   :func:`~densenets.engine.checkpoint.atomic_write_bytes`) are removed, and named in the log, when training starts.
 
 Everything else (intervals, ``save_best``, ``max_keep_ckpts``, resume bookkeeping) is mmengine's.
 """
 from __future__ import annotations
 
+import os
 import os.path as osp
+import re
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -25,6 +29,21 @@ from mmengine.hooks import CheckpointHook
 
 from ..registry import HOOKS
 from .checkpoint import ATOMIC_BACKEND, atomic_write_bytes, sanitize_for_save
+
+#: the temporary names ``atomic_write_bytes`` creates (``tempfile.mkstemp`` adds 8 characters of [a-z0-9_])
+TEMP_FILE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def remove_stale_temp_files(*folders: str) -> list[str]:
+    """Remove the temporary checkpoint files a killed save left in ``folders``; returns their paths."""
+    removed = []
+    for folder in dict.fromkeys(f for f in folders if f and osp.isdir(f)):
+        for name in sorted(os.listdir(folder)):
+            path = osp.join(folder, name)
+            if TEMP_FILE.match(name) and osp.isfile(path) and not osp.islink(path):
+                os.remove(path)
+                removed.append(path)
+    return removed
 
 
 class _DeferredRemoval:
@@ -58,6 +77,14 @@ class AtomicCheckpointHook(CheckpointHook):
         if backend_args is None or backend_args.get("backend", "local") == "local":
             backend_args = dict(backend_args or {}, backend=ATOMIC_BACKEND)
         super().__init__(*args, backend_args=backend_args, **kwargs)
+
+    def before_train(self, runner: Any) -> None:
+        super().before_train(runner)
+        if is_main_process() and ATOMIC_BACKEND in str((self.backend_args or {}).get("backend")):
+            removed = remove_stale_temp_files(str(self.out_dir), str(runner.work_dir))
+            if removed:
+                runner.logger.warning(f"removed {len(removed)} temporary checkpoint file(s) left by an interrupted "
+                                      f"save: {', '.join(removed)}")
 
     def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
         sanitize_for_save(checkpoint)

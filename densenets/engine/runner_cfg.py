@@ -18,6 +18,27 @@ EPOCH_LOOPS = {"EpochBasedTrainLoop"}
 ITER_LOOPS = {"IterBasedTrainLoop"}
 
 
+def load_config_file(path: str) -> Config:
+    """``Config.fromfile`` with a missing file or a config that does not parse named in one line."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f"config {path}: no such file")
+    try:
+        return Config.fromfile(path)
+    except (SyntaxError, NameError, ImportError, TypeError, AttributeError, KeyError) as err:
+        raise ValueError(f"config {path}: cannot be read ({type(err).__name__}: {err})") from err
+
+
+def check_work_dir(work_dir: str) -> None:
+    """The work dir must be creatable and writable (checked before the Runner starts logging into it)."""
+    path = osp.abspath(work_dir)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        raise PermissionError(f"work dir {work_dir}: cannot be created ({err.strerror})") from err
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PermissionError(f"work dir {work_dir}: not writable")
+
+
 def set_work_dir(cfg: Config, work_dir: str | None, config_path: str) -> None:
     """``--work-dir`` > ``cfg.work_dir`` > ``work_dirs/<config name>``."""
     if work_dir is not None:
@@ -132,6 +153,31 @@ def apply_sync_bn(cfg: Config) -> None:
             "drop --sync-bn for CPU runs (each process then normalises with its own batch statistics)."
         )
     cfg.sync_bn = "torch"
+
+
+def apply_load_from(cfg: Config, load_from: str | None, only: list[str] | None = None,
+                    skip: list[str] | None = None) -> None:
+    """``--load-from CKPT``: start from these weights (checked, see :mod:`densenets.engine.runner`);
+    ``--load-only PREFIX ...`` / ``--load-skip PREFIX ...``: a deliberate partial load (``cfg.load_partial``)."""
+    if load_from is not None:
+        if not osp.isfile(load_from):
+            raise FileNotFoundError(f"--load-from {load_from}: no such checkpoint file")
+        cfg.load_from = load_from
+    if only or skip:
+        if not cfg.get("load_from"):
+            raise ValueError("--load-only / --load-skip: no checkpoint to load (give --load-from CKPT)")
+        cfg.load_partial = dict(only=list(only or []), skip=list(skip or []))
+
+
+def build_runner(cfg: Config) -> Any:
+    """The Runner of ``cfg``: :class:`~densenets.engine.runner.DenseRunner` unless the config names a
+    ``runner_type`` (then built from the registry as mmengine does)."""
+    from ..registry import RUNNERS
+    from .runner import DenseRunner
+
+    if "runner_type" in cfg:
+        return RUNNERS.build(cfg)
+    return DenseRunner.from_cfg(cfg)
 
 
 def apply_resume(cfg: Config, resume: str | None) -> None:

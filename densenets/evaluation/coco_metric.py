@@ -12,6 +12,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from ..datasets.coco_gt import CLIPPED, UNUSABLE, check_box, read_coco_json
 from ..registry import METRICS
 
 __all__ = ["CocoMetric", "COCO_METRIC_NAMES"]
@@ -67,6 +68,19 @@ class CocoMetric(BaseMetric):
         cat_ids: contiguous label -> category id, when the metric is used without a dataset; defaults to
             ``dataset_meta["cat_ids"]``, else the annotation file's categories in id order.
 
+        gt_boxes: ``"json"`` (default; the official protocol) scores against the annotation file as pycocotools
+            reads it; ``"cleaned"`` against the boxes :class:`~densenets.datasets.CocoDetection` trains on (the
+            rules of :mod:`densenets.datasets.coco_gt`: boxes with a non-finite value, zero/negative size or
+            entirely outside the image removed, boxes partly outside clipped, their ``area`` scaled alike).
+
+    Ground-truth boxes the dataset cannot use are counted and logged in every evaluation: pycocotools keeps them as
+    objects no detection can match (IoU 0 or NaN), so each one is a guaranteed miss — recall and AP are lower than
+    the model's real figure (tests/evaluation/test_coco_metric_ground_truth.py: the dataset's own boxes fed back as
+    detections score 1.000 mAP on the tiny demo val json, 0.876 with four such boxes added).
+    ``gt_boxes="cleaned"`` removes that effect; official figures keep
+    ``"json"``. No usable ground truth at all (every figure -1, or 0 when only unusable boxes remain) is a warning
+    that says why.
+
     An empty result list (e.g. an untrained model that detects nothing) gives every figure 0 with a warning
     (pycocotools' ``loadRes`` cannot take an empty list).
     """
@@ -81,11 +95,15 @@ class CocoMetric(BaseMetric):
         format_only: bool = False,
         backend: str = "pycocotools",
         cat_ids: Sequence[int] | None = None,
+        gt_boxes: str = "json",
         collect_device: str = "cpu",
         prefix: str | None = None,
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         _backend_api(backend)  # validate early
+        if gt_boxes not in ("json", "cleaned"):
+            raise ValueError(f"CocoMetric: gt_boxes must be 'json' or 'cleaned', got {gt_boxes!r}")
+        self.gt_boxes = gt_boxes
         if format_only and not outfile_prefix:
             raise ValueError("CocoMetric: format_only=True writes the results json and needs outfile_prefix")
         self.ann_file = ann_file
@@ -122,10 +140,10 @@ class CocoMetric(BaseMetric):
             raise FileNotFoundError(f"CocoMetric: annotation file not found: {ann_file}")
         return ann_file
 
-    def _label_to_cat(self, gt: Any) -> np.ndarray:
+    def _label_to_cat(self, dataset: dict) -> np.ndarray:
         cat_ids = self.cat_ids or (self.dataset_meta or {}).get("cat_ids")
         if cat_ids is None:
-            cat_ids = sorted(int(c) for c in gt.getCatIds())
+            cat_ids = sorted(int(c["id"]) for c in dataset["categories"])
         return np.asarray(cat_ids, dtype=np.int64)
 
     def results_to_records(self, results: list, label_to_cat: np.ndarray) -> list[dict[str, Any]]:
@@ -145,9 +163,8 @@ class CocoMetric(BaseMetric):
     def compute_metrics(self, results: list) -> dict[str, float]:
         COCO, COCOeval = _backend_api(self.backend)
         ann_file = self._resolve_ann_file()
-        with contextlib.redirect_stdout(io.StringIO()):
-            gt = COCO(ann_file)
-        label_to_cat = self._label_to_cat(gt)
+        dataset = read_coco_json(ann_file)  # malformed records: an error naming the file and the record
+        label_to_cat = self._label_to_cat(dataset)
         records = self.results_to_records(results, label_to_cat)
         img_ids = sorted({r[0] for r in results})
 
@@ -160,12 +177,21 @@ class CocoMetric(BaseMetric):
         if self.format_only:
             return {}
 
-        unknown = set(img_ids) - set(gt.getImgIds())
+        unknown = set(img_ids) - {int(i["id"]) for i in dataset["images"]}
         if unknown:
             raise ValueError(
                 f"CocoMetric: predictions for image ids {sorted(unknown)[:5]} not in {ann_file} "
                 "(evaluating against the wrong annotation file?)"
             )
+        audit = audit_ground_truth(dataset, img_ids, set(label_to_cat.tolist()))
+        self._log_audit(audit, ann_file, len(img_ids))
+        if self.gt_boxes == "cleaned":
+            dataset = cleaned_ground_truth(dataset)
+        dataset = _with_defaults(dataset, ann_file)
+        gt = COCO()
+        gt.dataset = dataset
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt.createIndex()
         if not records:
             print_log(
                 f"CocoMetric: no detections on {len(img_ids)} images; every COCO figure is 0",
@@ -196,6 +222,25 @@ class CocoMetric(BaseMetric):
             metrics.update(self._classwise(evaluator, gt, label_to_cat))
         return metrics
 
+    def _log_audit(self, audit: dict[str, int], ann_file: str, num_images: int) -> None:
+        unusable = {r: audit[r] for r in UNUSABLE if audit[r]}
+        n_bad = sum(unusable.values())
+        if n_bad:
+            effect = ("removed (gt_boxes='cleaned')" if self.gt_boxes == "cleaned" else
+                      "kept, as pycocotools reads the json: no detection can match them, so each counts as a missed "
+                      "object and recall/AP are lower than the model's (gt_boxes='cleaned' scores without them)")
+            kinds = ", ".join(f"{n} {r.removesuffix(' dropped')}" for r, n in unusable.items())
+            print_log(f"CocoMetric: {n_bad} of {audit['boxes']} ground-truth boxes in {ann_file} on the evaluated "
+                      f"images are unusable ({kinds}); {effect}", logger="current", level=logging.WARNING)
+        if audit["boxes"] - n_bad == 0:
+            why = (f"its {audit['boxes']} boxes there are all unusable" if audit["boxes"] else
+                   f"no annotation of the evaluated categories on them ({audit['crowd']} crowd regions, "
+                   f"{audit['other_categories']} boxes of other categories)")
+            print_log(f"CocoMetric: no usable ground truth on the {num_images} evaluated images of {ann_file}: "
+                      f"{why}. pycocotools reports -1 for a figure without ground truth (0 when only unusable "
+                      "boxes remain): these figures say nothing about the model", logger="current",
+                      level=logging.WARNING)
+
     @staticmethod
     def _cat_name(gt: Any, cat_id: int) -> str:
         return str(gt.cats[cat_id]["name"]) if cat_id in gt.cats else str(cat_id)
@@ -219,6 +264,61 @@ class CocoMetric(BaseMetric):
         lines += [f"{n:<{width}}  {ap * 100:6.2f}  {ap50 * 100:6.2f}" for n, ap, ap50 in rows]
         print_log("CocoMetric per-class AP (%):\n" + "\n".join(lines), logger="current")
         return out
+
+
+def audit_ground_truth(dataset: dict, img_ids: Sequence[int], cat_ids: set[int]) -> dict[str, int]:
+    """Counts over the non-crowd boxes of ``cat_ids`` on ``img_ids``: ``boxes``, each :data:`UNUSABLE` reason,
+    ``clipped``; and ``crowd`` / ``other_categories`` annotations on those images."""
+    sizes = {int(i["id"]): (int(i["height"]), int(i["width"])) for i in dataset["images"]}
+    wanted = set(img_ids)
+    counts = dict.fromkeys(("boxes", "crowd", "other_categories", "clipped", *UNUSABLE), 0)
+    for ann in dataset["annotations"]:
+        if ann["image_id"] not in wanted:
+            continue
+        if ann.get("iscrowd", 0):
+            counts["crowd"] += 1
+        elif ann["category_id"] not in cat_ids:
+            counts["other_categories"] += 1
+        else:
+            counts["boxes"] += 1
+            _, reason = check_box([float(v) for v in ann["bbox"]], *sizes[ann["image_id"]])
+            if reason is not None:
+                counts["clipped" if reason == CLIPPED else reason] += 1
+    return counts
+
+
+def _with_defaults(dataset: dict, ann_file: str) -> dict:
+    """COCOeval reads every ground-truth ``area`` (its size ranges) and ``iscrowd``; an annotation without one gets
+    the box area ``w * h`` / ``iscrowd=0`` (counted in the log), as COCO's own files have them for plain boxes."""
+    defaults = {"area": lambda a: float(a["bbox"][2]) * float(a["bbox"][3]), "iscrowd": lambda a: 0}
+    missing = {key: sum(key not in a for a in dataset["annotations"]) for key in defaults}
+    if not any(missing.values()):
+        return dataset
+    absent = ", ".join(f"{n} annotations in {ann_file} have no '{k}'" for k, n in missing.items() if n)
+    print_log(f"CocoMetric: {absent}; using the box area w*h / iscrowd=0", logger="current", level=logging.WARNING)
+    return dict(dataset, annotations=[
+        {**a, **{k: f(a) for k, f in defaults.items() if k not in a}} for a in dataset["annotations"]])
+
+
+def cleaned_ground_truth(dataset: dict) -> dict:
+    """A copy of a COCO dataset dict with the boxes :class:`~densenets.datasets.CocoDetection` uses (see
+    :mod:`densenets.datasets.coco_gt`): unusable boxes removed, boxes partly outside clipped (``area`` scaled)."""
+    sizes = {int(i["id"]): (int(i["height"]), int(i["width"])) for i in dataset["images"]}
+    annotations = []
+    for ann in dataset["annotations"]:
+        bbox = [float(v) for v in ann["bbox"]]
+        box, reason = check_box(bbox, *sizes[ann["image_id"]])
+        if box is None:
+            continue
+        if reason == CLIPPED:
+            x1, y1, x2, y2 = box
+            area = ann.get("area")
+            scale = (x2 - x1) * (y2 - y1) / (bbox[2] * bbox[3])
+            area = float(area) * scale if isinstance(area, (int, float)) and np.isfinite(area) else (
+                (x2 - x1) * (y2 - y1))
+            ann = dict(ann, bbox=[x1, y1, x2 - x1, y2 - y1], area=area)
+        annotations.append(ann)
+    return dict(dataset, annotations=annotations)
 
 
 def _to_numpy(x: Any) -> np.ndarray:

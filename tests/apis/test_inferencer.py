@@ -76,15 +76,29 @@ def test_matching_checkpoint_loads_exactly(small_checkpoint) -> None:
         assert torch.equal(v, state[k]), k
 
 
-def test_ema_weights_are_preferred(small_checkpoint, tmp_path) -> None:
+def test_ema_checkpoint_gives_the_averaged_weights(small_checkpoint, tmp_path) -> None:
+    """mmengine's EMAHook swaps the averaged weights into ``state_dict`` before saving (the raw ones go to
+    ``ema_state_dict``): the averaged ones are what every entry point must load, as Runner.load_checkpoint does."""
+    from mmengine.hooks import EMAHook
+    from mmengine.model import ExponentialMovingAverage
+
     path, state = small_checkpoint
-    ema = {f"module.{k}": v + 1 if v.is_floating_point() else v for k, v in state.items()}
-    ema_path = tmp_path / "ema.pth"
-    torch.save({"state_dict": state, "ema_state_dict": {**ema, "steps": torch.tensor(3)}}, ema_path)
     model = build_model(load_config(SSD_SMALL))
-    load_model_weights(model, str(ema_path))
+    model.load_state_dict(state)
+    hook = EMAHook()
+    hook.ema_model = ExponentialMovingAverage(model)
+    with torch.no_grad():
+        for p in hook.ema_model.module.parameters():
+            p.add_(1.0)
+    averaged = {k: v.clone() for k, v in hook.ema_model.module.state_dict().items()}
+    checkpoint = {"state_dict": {k: v.clone() for k, v in model.state_dict().items()}}
+    hook.before_save_checkpoint(None, checkpoint)  # what the Runner does when it saves
+    ema_path = tmp_path / "ema.pth"
+    torch.save(checkpoint, ema_path)
+    fresh = build_model(load_config(SSD_SMALL))
+    load_model_weights(fresh, str(ema_path))
     key = next(k for k, v in state.items() if v.is_floating_point())
-    assert torch.equal(model.state_dict()[key], state[key] + 1)
+    assert torch.equal(fresh.state_dict()[key], averaged[key]) and not torch.equal(averaged[key], state[key])
 
 
 def test_checkpoint_of_another_config_names_the_first_mismatching_keys(small_checkpoint) -> None:

@@ -17,7 +17,8 @@ CONFIG = ROOT / "tests/engine/tiny_config.py"
 
 
 def _run(args: list[str], tmp_path: Path, *extra_options: str, timeout: int = 240) -> str:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests/engine"), OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
+    path = os.pathsep.join([str(ROOT), str(ROOT / "tests/engine")])  # this checkout's densenets, not an installed one
+    env = dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     data = str(tmp_path / "data")
     options = [f"{k}.dataset.data_root={data}" for k in ("train_dataloader", "val_dataloader", "test_dataloader")]
     cmd = [*args, "--cfg-options", *options, *extra_options]

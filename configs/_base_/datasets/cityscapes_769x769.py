@@ -31,7 +31,7 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     collate_fn=dict(type='dense_list_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),  # iteration-based schedule: every batch is full
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
 )
 val_dataloader = dict(

@@ -12,6 +12,7 @@ train_dataloader = dict(
     persistent_workers=True,
     collate_fn=dict(type='dense_list_collate'),  # one data_samples dict per image (densenets/engine/collate.py)
     sampler=dict(type='DefaultSampler', shuffle=True),
+    drop_last=True,  # epoch-based schedules: no last batch of one (BatchNorm cannot train on it)
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -28,8 +28,10 @@ test_pipeline = [
     dict(type='PackDetInputs'),
 ]
 
-# per GPU; the SSDLite schedule assumes 8 GPUs (total 256)
-train_dataloader = dict(batch_size=32, num_workers=4, dataset=dict(pipeline=train_pipeline))
+# per GPU; the SSDLite schedule assumes 8 GPUs (total 256). Iteration-based schedule: the infinite sampler, so every
+# batch is full (no last batch of one, which BatchNorm cannot train on).
+train_dataloader = dict(batch_size=32, num_workers=4, sampler=dict(type='InfiniteSampler', shuffle=True),
+                        dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=8, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 

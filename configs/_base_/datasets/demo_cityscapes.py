@@ -26,7 +26,7 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     collate_fn=dict(type='dense_list_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),  # iteration-based schedule: every batch is full
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
 )
 val_dataloader = dict(

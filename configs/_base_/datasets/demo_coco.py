@@ -29,8 +29,10 @@ test_pipeline = [
     dict(type='PackDetInputs'),
 ]
 
+# the SSDLite demos are iteration-based: the infinite sampler, every batch full (no last batch of one)
 train_dataloader = dict(
-    batch_size=16, num_workers=1, dataset=dict(data_root=data_root, pipeline=train_pipeline)
+    batch_size=16, num_workers=1, sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(data_root=data_root, pipeline=train_pipeline)
 )
 val_dataloader = dict(batch_size=8, num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlparse
 
-import torch
 from torch import Tensor, nn
 
 
@@ -44,14 +43,13 @@ class LoadReport:
         return not (self.missing or self.unexpected or self.mismatched)
 
     def __str__(self) -> str:
+        from ...engine.state_dict import KeyMismatch  # the one key-mismatch reporter
+
         lines = [f"{self.path}: loaded {len(self.loaded)} tensors, skipped {len(self.skipped)} classifier tensors"]
-        if self.mismatched:
-            lines.append("shape mismatch (not loaded): " + ", ".join(
-                f"{ours} {tuple(a)} <- {theirs} {tuple(b)}" for ours, theirs, a, b in self.mismatched))
-        if self.missing:
-            lines.append("missing in the checkpoint (left at init): " + ", ".join(self.missing))
-        if self.unexpected:
-            lines.append("unexpected in the checkpoint (unused): " + ", ".join(self.unexpected))
+        parts = KeyMismatch(self.missing, self.unexpected, self.mismatched).parts(limit=None)
+        if parts:
+            lines.append("not loaded (model tensors left at their initialisation, file tensors unused) — "
+                         + "; ".join(parts))
         return "\n".join(lines)
 
 
@@ -63,8 +61,10 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Tensor]:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such checkpoint file")
+    from ...engine.checkpoint import load_checkpoint  # the one checkpoint reader
+
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = load_checkpoint(path, map_location="cpu")
     except Exception as err:  # pickle, zip and weights-only errors all mean "not a usable checkpoint"
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise ValueError(f"{path} is not a PyTorch checkpoint readable with weights_only=True "

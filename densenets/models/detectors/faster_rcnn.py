@@ -331,14 +331,11 @@ def load_torchvision_detector(model: FasterRCNN, path: str) -> None:
     the file and the offending keys."""
     from ..backbones.torchvision_weights import read_checkpoint
 
+    from ...engine.state_dict import compare_state_dicts  # the one key-mismatch reporter
+
     state = read_checkpoint(path)
     mapping = torchvision_fpn_keys(model)
-    own = model.state_dict()
-    missing = [theirs for theirs in mapping.values() if theirs not in state]
-    bad = [f"{ours} {tuple(own[ours].shape)} <- {theirs} {tuple(state[theirs].shape)}"
-           for ours, theirs in mapping.items() if theirs in state and own[ours].shape != state[theirs].shape]
-    unused = sorted(set(state) - set(mapping.values()))
-    if missing or bad or unused:
-        raise ValueError(f"{path}: not a matching torchvision Faster R-CNN checkpoint; missing {missing[:5]}, "
-                         f"shape mismatch {bad[:5]}, unexpected {unused[:5]}")
+    mismatch = compare_state_dicts(model.state_dict(), state, mapping)
+    if mismatch:
+        raise ValueError(f"{path}: not a matching torchvision Faster R-CNN checkpoint — {mismatch}")
     model.load_state_dict({ours: state[theirs] for ours, theirs in mapping.items()})
