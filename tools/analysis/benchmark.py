@@ -2,7 +2,7 @@
 
     python tools/analysis/benchmark.py CONFIG [--checkpoint CKPT] [--shape H W] [--threads N] [--batch B]
         [--device cpu|cuda] [--amp] [--fused] [--runs 50] [--warmup 10] [--compare-torchvision] [--onnxruntime]
-        [--json]
+        [--backend eager fused onnxruntime executorch executorch_int8] [--json]
 
 * model only: ``model(x, mode="tensor")`` on a normalised, padded float batch (network only);
 * end to end: ``data_preprocessor`` (uint8 -> float, normalise, pad) + ``mode="predict"`` (network + decoding, NMS
@@ -17,7 +17,9 @@ convolutions and uses channels-last; ``--device cuda`` always uses channels-last
 torchvision's counterpart (``densenets/analysis/peers.py`` documents what each of its figures includes) in the same
 run and prints ours / torchvision ratios (< 1: ours is faster). ``--onnxruntime`` exports the model (BN folded,
 normalisation inside) to a temporary file and times onnxruntime's CPU provider with ``--threads`` threads.
-Weights are random unless ``--checkpoint`` is given; latency does not depend on them except for end-to-end
+``--backend`` adds runtimes to the same interleaved run (``densenets/deploy/latency.py`` says what each figure
+includes; the programs are written to ``--export-dir`` and their sizes printed), with ratios against torchvision's
+eager model when ``--compare-torchvision`` is given. Weights are random unless ``--checkpoint`` is given; latency does not depend on them except for end-to-end
 post-processing (how many boxes survive the score threshold).
 """
 from __future__ import annotations
@@ -38,7 +40,8 @@ from densenets.analysis.bench_inputs import eval_image_shape, model_runners, pad
 from densenets.analysis.peers import PeerRunner, find_peer
 from densenets.analysis.timing import Timing, time_fn, time_interleaved
 from densenets.apis import build_model, load_config, load_model_weights
-from densenets.models.fuse import fuse_conv_bn
+from densenets.deploy.latency import BACKEND_CHOICES, backend_candidate
+from densenets.models.fuse import optimize_for_inference
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--compare-torchvision", action="store_true")
     p.add_argument("--onnxruntime", action="store_true")
+    p.add_argument("--backend", nargs="+", default=[], choices=BACKEND_CHOICES,
+                   help="also time these runtimes in the same interleaved run (densenets/deploy/latency.py)")
+    p.add_argument("--export-dir", default="work_dirs/benchmark_exports", help="where --backend writes its programs")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     args = p.parse_args(argv)
@@ -64,6 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--device cuda: no CUDA device is available")
     if args.onnxruntime and args.device != "cpu":
         p.error("--onnxruntime times the CPU provider; use --device cpu")
+    if args.backend and args.device != "cpu":
+        p.error("--backend times CPU runtimes; use --device cpu")
     if args.runs < 1 or args.warmup < 0 or args.batch < 1 or args.threads < 1:
         p.error("--runs, --batch and --threads must be >= 1 and --warmup >= 0")
     return args
@@ -103,9 +111,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     onnx_model = copy.deepcopy(model).cpu() if args.onnxruntime else None
     channels_last = args.fused or args.device == "cuda"
     params = sum(p.numel() for p in model.parameters())  # as built: folding BN removes its affine parameters
+    backends = [backend_candidate(b, model, hw, padded, args.export_dir, args.threads, args.batch)
+                for b in args.backend]  # built from the unfolded model, before --fused folds it
     if args.fused:
-        fuse_conv_bn(model)
-    if channels_last:
+        optimize_for_inference(model, channels_last=True)
+    elif channels_last:
         model.to(memory_format=torch.channels_last)
     model_only, end_to_end = model_runners(model, hw, args.batch, channels_last)
     result: dict[str, Any] = dict(
@@ -116,12 +126,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     sync = args.device if args.device == "cuda" else None
     fns = {"model_only": model_only, "end_to_end": end_to_end}
+    for b in backends:
+        fns.update({f"{b.name}_model_only": b.model_only, f"{b.name}_end_to_end": b.end_to_end})
     peer = find_peer(cfg) if args.compare_torchvision else None
     if peer is not None:
         runner = PeerRunner(peer, padded, args.device)
         tv_params = sum(p.numel() for p in runner.model.parameters())
         if args.fused:
-            fuse_conv_bn(runner.model)
+            optimize_for_inference(runner.model, channels_last=False)  # the runner moves its input along
         if channels_last:
             runner.to_channels_last()
         fns.update(tv_model_only=runner.model_only, tv_end_to_end=runner.end_to_end)
@@ -140,10 +152,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ratio_model_only=round(result["model_only"]["median"] / tv_model["median"], 4),
             ratio_end_to_end=round(result["end_to_end"]["median"] / tv_e2e["median"], 4),
         )
+    if backends:
+        result["backends"] = {b.name: _backend_result(b, timings, result.get("torchvision")) for b in backends}
     if onnx_model is not None:
         result["onnxruntime"] = time_onnxruntime(onnx_model, padded, args.batch, args.threads, args.runs,
                                                  args.warmup).as_ms()
     return result
+
+
+def _backend_result(b, timings: dict, tv: dict | None) -> dict[str, Any]:
+    out: dict[str, Any] = dict(model_only=timings[f"{b.name}_model_only"], end_to_end=timings[f"{b.name}_end_to_end"],
+                               file=b.file, file_bytes=b.file_bytes)
+    if tv:
+        for part in ("model_only", "end_to_end"):
+            out[f"ratio_{part}"] = round(out[part]["median"] / tv[part]["median"], 4)
+    return out
 
 
 def _fmt(t: dict) -> str:
@@ -165,6 +188,12 @@ def report(r: dict[str, Any]) -> None:
         print(f"  {tv['name']} ({tv['params']:,} params; {tv['notes']})")
         print(f"    model only      {_fmt(tv['model_only'])}  ratio ours/torchvision {tv['ratio_model_only']:.3f}")
         print(f"    end to end      {_fmt(tv['end_to_end'])}  ratio ours/torchvision {tv['ratio_end_to_end']:.3f}")
+    for name, b in r.get("backends", {}).items():
+        size = f", {b['file_bytes'] / 2**20:.2f} MiB on disk" if b["file_bytes"] else ""
+        vs = lambda part: f"  ratio /torchvision {b[f'ratio_{part}']:.3f}" if f"ratio_{part}" in b else ""  # noqa
+        print(f"  --backend {name}{size}")
+        print(f"    model only      {_fmt(b['model_only'])}{vs('model_only')}")
+        print(f"    end to end      {_fmt(b['end_to_end'])}{vs('end_to_end')}")
     if "onnxruntime" in r:
         print(f"  onnxruntime (CPU, BN folded, raw outputs) {_fmt(r['onnxruntime'])}")
 
