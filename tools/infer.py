@@ -3,6 +3,9 @@
 Writes ``<name>_overlay.jpg`` per image (boxes with class names and scores, or the colour map blended on the
 image), ``<name>_pred.png`` label maps for segmentors, and ``predictions.json``. Unreadable inputs are reported and
 skipped, with a count at the end.
+
+``--backend onnxruntime|executorch --model model.onnx|model.pte`` runs an exported program instead of the PyTorch
+network (same pre/post-processing, overlays and ``predictions.json``); CHECKPOINT may then be ``none``.
 """
 from __future__ import annotations
 
@@ -23,12 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--score-thr", type=float, default=0.3)
     parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--backend", choices=["torch", "onnxruntime", "executorch"], default="torch")
+    parser.add_argument("--model", help="the exported program (.onnx / .pte) for --backend")
+    parser.add_argument("--threads", type=int, default=1, help="runtime threads for --backend")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     args = parser.parse_args(argv)
     checkpoint = None if args.checkpoint.lower() == "none" else args.checkpoint
     try:
-        inferencer = Inferencer(args.config, checkpoint, args.device, args.score_thr, args.cfg_options)
-    except (CheckpointMismatchError, FileNotFoundError) as err:
+        inferencer = Inferencer(args.config, checkpoint, args.device, args.score_thr, args.cfg_options,
+                                backend=args.backend, model_path=args.model, threads=args.threads)
+    except (CheckpointMismatchError, FileNotFoundError, ValueError) as err:
         print(f"error: {err}\n(config: {args.config})", file=sys.stderr)
         return 2
     records = inferencer(args.inputs, out_dir=args.out_dir, batch_size=args.batch_size)

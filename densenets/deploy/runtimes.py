@@ -210,3 +210,15 @@ def build_exported_model(model: nn.Module, backend: str, path: str | None, threa
         return model
     return ExportedModel(model, backend, path, threads)
 
+
+
+def use_exported_model(cfg: Any, backend: str, path: str | None, threads: int = 1) -> None:
+    """Make ``cfg.model`` an :class:`ExportedModel` around the config's own model (``tools/test.py --backend``),
+    in place; the Runner then evaluates the exported program with the config's test loop and evaluator."""
+    if backend == "torch":
+        return
+    if path is None:
+        raise ValueError(f"--backend {backend} needs --model (the exported {SUFFIXES[backend]} file)")
+    if not osp.isfile(path):
+        raise FileNotFoundError(f"--model {path}: no such file")
+    cfg.model = dict(type="ExportedModel", model=cfg.model, backend=backend, path=path, threads=threads)
