@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.densenets-installed
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,mobile]'
 	@touch $(STAMP)
 
 install: $(STAMP)

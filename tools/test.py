@@ -1,5 +1,8 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
+An exported program: ``python tools/test.py CONFIG --backend executorch|onnxruntime --model model.pte|model.onnx``
+(same test loop, post-processing and metrics; ``densenets.deploy.runtimes.ExportedModel``).
+
 Uses the config's ``test_dataloader`` / ``test_evaluator``. ``--show-dir`` draws the predictions on the images,
 ``--out`` dumps the raw predictions (pickle), ``--format-only --out-dir`` writes server-format results without scoring.
 The checkpoint must match the model the config builds (densenets/engine/runner.py); an expected error is one
@@ -24,7 +27,11 @@ from densenets.engine.cli import run_main
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Evaluate a densenets checkpoint")
     parser.add_argument("config", help="config file")
-    parser.add_argument("checkpoint", help="checkpoint file")
+    parser.add_argument("checkpoint", nargs="?", help="checkpoint file (not with --backend executorch|onnxruntime)")
+    parser.add_argument("--backend", choices=["torch", "onnxruntime", "executorch"], default="torch",
+                        help="run the network with this runtime (an exported --model) instead of PyTorch")
+    parser.add_argument("--model", help="the exported program (.pte / .onnx) for --backend")
+    parser.add_argument("--threads", type=int, default=1, help="runtime threads for --backend")
     parser.add_argument("--work-dir", help="directory for logs and metrics (default: work_dirs/<config name>)")
     parser.add_argument("--show-dir", help="write every image with its predictions drawn to this directory")
     parser.add_argument("--score-thr", type=float, default=0.3, help="lowest detection score drawn by --show-dir")
@@ -41,7 +48,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--format-only needs --out-dir DIR")
     if args.out is not None and not args.out.endswith((".pkl", ".pickle")):
         parser.error(f"--out {args.out}: the file must end in .pkl or .pickle")
-    if not osp.isfile(args.checkpoint):
+    if args.backend != "torch":
+        if not args.model or not osp.isfile(args.model):
+            parser.error(f"--backend {args.backend} needs --model FILE (the exported program); got {args.model}")
+        if args.checkpoint:
+            parser.error("--backend: the exported --model holds the weights; drop the checkpoint argument")
+    elif args.checkpoint is None:
+        parser.error("the checkpoint argument is required (or evaluate an exported program: --backend --model)")
+    elif not osp.isfile(args.checkpoint):
         parser.error(f"checkpoint {args.checkpoint}: no such file")
     return args
 
@@ -55,7 +69,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     runner_cfg.set_work_dir(cfg, args.work_dir, args.config)
     runner_cfg.check_work_dir(cfg.work_dir)
     runner_cfg.apply_launcher(cfg, args.launcher)
-    cfg.load_from = args.checkpoint
+    cfg.load_from = args.checkpoint  # None with --backend: the exported program holds the weights
+    if args.backend != "torch":
+        from densenets.deploy.runtimes import use_exported_model
+
+        use_exported_model(cfg, args.backend, args.model, args.threads)
     cfg.resume = False
     if args.show_dir:
         cfg.setdefault("default_hooks", {})["visualization"] = dict(

@@ -30,7 +30,8 @@ from densenets.analysis.bench_inputs import eval_image_shape, model_runners, pad
 from densenets.analysis.peers import PeerRunner, find_peer
 from densenets.analysis.timing import Timing, time_fn, time_interleaved
 from densenets.apis import build_model, load_config, load_model_weights
-from densenets.models.fuse import fuse_conv_bn
+from densenets.deploy.latency import backend_candidate
+from densenets.models.fuse import optimize_for_inference
 
 
 def _autocast(device: str, amp: bool) -> contextlib.AbstractContextManager:
@@ -68,9 +69,11 @@ def run_latency(args: Any) -> dict[str, Any]:
     onnx_model = copy.deepcopy(model).cpu() if args.onnxruntime else None
     channels_last = args.fused or args.device == "cuda"
     params = sum(p.numel() for p in model.parameters())  # as built: folding BN removes its affine parameters
+    backends = [backend_candidate(b, model, hw, padded, args.export_dir, args.threads, args.batch)
+                for b in getattr(args, "backend", None) or ()]  # built from the unfolded model, before --fused
     if args.fused:
-        fuse_conv_bn(model)
-    if channels_last:
+        optimize_for_inference(model, channels_last=True)
+    elif channels_last:
         model.to(memory_format=torch.channels_last)
     model_only, end_to_end = model_runners(model, hw, args.batch, channels_last)
     result: dict[str, Any] = dict(
@@ -86,10 +89,12 @@ def run_latency(args: Any) -> dict[str, Any]:
         runner = PeerRunner(peer, padded, args.device)
         tv_params = sum(p.numel() for p in runner.model.parameters())
         if args.fused:
-            fuse_conv_bn(runner.model)
+            optimize_for_inference(runner.model, channels_last=False)  # the runner moves its input along
         if channels_last:
             runner.to_channels_last()
         fns.update(tv_model_only=runner.model_only, tv_end_to_end=runner.end_to_end)
+    for b in backends:
+        fns.update({f"{b.name}_model_only": b.model_only, f"{b.name}_end_to_end": b.end_to_end})
     with torch.inference_mode(), _autocast(args.device, args.amp):
         # round-robin: ours and torchvision's calls alternate, so a busy machine slows all of them alike
         timings = {k: t.as_ms() for k, t in time_interleaved(fns, args.runs, args.warmup, sync).items()}
@@ -108,7 +113,18 @@ def run_latency(args: Any) -> dict[str, Any]:
     if onnx_model is not None:
         result["onnxruntime"] = time_onnxruntime(onnx_model, padded, args.batch, args.threads, args.runs,
                                                  args.warmup).as_ms()
+    if backends:
+        result["backends"] = {b.name: _backend_result(b, timings, result.get("torchvision")) for b in backends}
     return result
+
+
+def _backend_result(b, timings: dict, tv: dict | None) -> dict[str, Any]:
+    out: dict[str, Any] = dict(model_only=timings[f"{b.name}_model_only"], end_to_end=timings[f"{b.name}_end_to_end"],
+                               file=b.file, file_bytes=b.file_bytes)
+    if tv:
+        for part in ("model_only", "end_to_end"):
+            out[f"ratio_{part}"] = round(out[part]["median"] / tv[part]["median"], 4)
+    return out
 
 
 def _fmt(t: dict) -> str:
@@ -134,4 +150,10 @@ def format_latency(r: dict[str, Any]) -> str:
                      f"ratio ours/torchvision {tv['ratio_end_to_end']:.3f}")
     if "onnxruntime" in r:
         lines.append(f"  onnxruntime (CPU, BN folded, raw outputs) {_fmt(r['onnxruntime'])}")
+    for name, b in r.get("backends", {}).items():
+        size = f", {b['file_bytes'] / 2**20:.2f} MiB on disk" if b["file_bytes"] else ""
+        lines.append(f"  --backend {name}{size}")
+        for part, label in (("model_only", "model only"), ("end_to_end", "end to end")):
+            vs = f"  ratio /torchvision {b[f'ratio_{part}']:.3f}" if f"ratio_{part}" in b else ""
+            lines.append(f"    {label:<15} {_fmt(b[part])}{vs}")
     return "\n".join(lines)

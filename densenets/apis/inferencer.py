@@ -82,6 +82,11 @@ class Inferencer:
         device: ``"cpu"`` / ``"cuda"``.
         score_thr: lowest detection score kept in the results and drawn.
         cfg_options: config overrides (``{"model.test_cfg.nms_iou": 0.5}``).
+        backend: ``"torch"`` (default), ``"onnxruntime"`` or ``"executorch"``: run the exported ``model_path``
+            (``.onnx`` / ``.pte``) instead of the PyTorch network; pre- and post-processing, overlays and records
+            are the same (``densenets.deploy.runtimes.ExportedModel``). ``checkpoint`` then only supplies the
+            class names (it may be ``None``).
+        model_path: the exported file for ``backend``; ``threads``: its runtime threads.
     """
 
     def __init__(
@@ -91,6 +96,9 @@ class Inferencer:
         device: str = "cpu",
         score_thr: float = 0.3,
         cfg_options: dict | None = None,
+        backend: str = "torch",
+        model_path: str | None = None,
+        threads: int = 1,
     ) -> None:
         import densenets.datasets  # noqa: F401  (registers the transforms)
 
@@ -100,6 +108,10 @@ class Inferencer:
         meta: dict[str, Any] = {}
         if checkpoint is not None:
             meta = load_model_weights(self.model, checkpoint)
+        if backend != "torch":
+            from ..deploy.runtimes import build_exported_model
+
+            self.model = build_exported_model(self.model, backend, model_path, threads)
         self.model.to(device).eval()
         self.device = torch.device(device)
         self.score_thr = score_thr

@@ -1,4 +1,8 @@
-"""Deployment: ONNX export and onnxruntime execution."""
-from .onnx_export import export_onnx, prepare_for_export, run_onnxruntime
+"""Deployment: the exported graphs (``wrappers``), ONNX and ExecuTorch export, and the runtimes that run them.
 
-__all__ = ["export_onnx", "prepare_for_export", "run_onnxruntime"]
+ExecuTorch (``executorch_export``, the ExecuTorch runtime) needs the ``mobile`` extra: ``pip install -e .[mobile]``.
+"""
+from .onnx_export import export_onnx, run_onnxruntime
+from .wrappers import export_wrapper
+
+__all__ = ["export_onnx", "export_wrapper", "run_onnxruntime"]

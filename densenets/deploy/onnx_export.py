@@ -4,14 +4,11 @@ The exported graph takes ``image``: float32 ``[B, 3, H, W]`` RGB in 0..255 (the 
 includes the model's normalisation, so a deployment feeds decoded pixels directly. BatchNorm is folded into the
 convolutions first (eval mode), which removes every BN node.
 
-Outputs:
+Outputs: those of :mod:`densenets.deploy.wrappers` (the graph ExecuTorch export builds too), and
 
-* detectors, raw: ``cls_logits [B, A, K]`` and ``box_deltas [B, A, 4]`` (SSDLite's head outputs, anchors in the
-  order of :meth:`SSDLite._anchors`);
 * detectors, ``with_nms=True`` (SSDLite): ``boxes [N, 4]`` (``xyxy`` in input pixels), ``scores [N]``, ``labels [N]``
   (contiguous), ``batch_index [N]`` — the same post-processing as ``mode='predict'``: top-k candidates, one
-  class-aware NMS (ONNX ``NonMaxSuppression``), ``max_per_img`` per image;
-* segmentors: ``logits [B, K, H, W]`` at the input size, and with ``with_argmax=True`` also ``labels [B, H, W]``.
+  class-aware NMS (ONNX ``NonMaxSuppression``), ``max_per_img`` per image.
 
 Opset 17: ``HardSigmoid``/``HardSwish``/``AveragePool`` with ``ceil_mode`` and ``Resize`` are native there and
 onnxruntime's CPU provider runs them; the TorchScript-based exporter is used (the dynamo exporter needs onnxscript).
@@ -25,50 +22,9 @@ import torch
 from torch import Tensor, nn
 from torchvision.ops import batched_nms
 
-from ..models.fuse import fuse_conv_bn
+from .wrappers import RawExport, export_wrapper, output_names
 
 DEFAULT_OPSET = 17
-
-
-class _Normalise(nn.Module):
-    """``(x - mean) / std`` with the model's data-preprocessor constants."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        pre = getattr(model, "data_preprocessor", None)
-        mean = getattr(pre, "mean", None)
-        std = getattr(pre, "std", None)
-        self.register_buffer("mean", (mean if mean is not None else torch.zeros(3, 1, 1)).reshape(1, -1, 1, 1).clone())
-        self.register_buffer("std", (std if std is not None else torch.ones(3, 1, 1)).reshape(1, -1, 1, 1).clone())
-
-    def forward(self, x: Tensor) -> Tensor:
-        return (x - self.mean) / self.std
-
-
-class RawExport(nn.Module):
-    """Normalisation + ``model(x, mode='tensor')``."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.normalise = _Normalise(model)
-        self.model = model
-
-    def forward(self, image: Tensor):
-        return self.model(self.normalise(image), mode="tensor")
-
-
-class SegmentationExport(RawExport):
-    """Logits (and optionally the argmax label map) of a segmentor."""
-
-    def __init__(self, model: nn.Module, with_argmax: bool = False) -> None:
-        super().__init__(model)
-        self.with_argmax = with_argmax
-
-    def forward(self, image: Tensor):
-        logits = self.model(self.normalise(image), mode="tensor")
-        if self.with_argmax:
-            return logits, logits.argmax(1)
-        return logits
 
 
 class SSDLiteNMSExport(RawExport):
@@ -110,22 +66,6 @@ class SSDLiteNMSExport(RawExport):
         return tuple(torch.cat(o) for o in outs)
 
 
-def _task(model: nn.Module) -> str:
-    """``"ssdlite"`` (the NMS wrapper reads SSDLite's anchors and post-processor), else the model's ``task``."""
-    from ..models.detectors import SSDLite
-
-    if isinstance(model, SSDLite):
-        return "ssdlite"
-    return getattr(model, "task", "other")
-
-
-def prepare_for_export(model: nn.Module) -> nn.Module:
-    """Eval mode and BN folded into the convolutions (in place)."""
-    model.eval()
-    fuse_conv_bn(model)
-    return model
-
-
 def export_onnx(
     model: nn.Module,
     out: str,
@@ -137,28 +77,18 @@ def export_onnx(
     opset: int = DEFAULT_OPSET,
 ) -> tuple[nn.Module, list[str]]:
     """Export ``model`` to ``out``; returns the wrapper that was traced (for parity checks) and the output names."""
-    task = _task(model)
-    prepare_for_export(model)
     if with_nms:
-        if task != "ssdlite":
-            raise ValueError(f"--with-nms is supported for SSDLite models, not {type(model).__name__}")
         if dynamic_batch:
             raise ValueError("--with-nms exports a fixed batch size (anchors and the per-image NMS are unrolled); "
                              "drop --dynamic-batch or export the raw head outputs")
-        wrapper: nn.Module = SSDLiteNMSExport(model, shape, batch)
+        wrapper, _, task = export_wrapper(model)
+        if task != "ssdlite":
+            raise ValueError(f"--with-nms is supported for SSDLite models, not {type(model).__name__}")
+        wrapper = SSDLiteNMSExport(model, shape, batch)
         names = ["boxes", "scores", "labels", "batch_index"]
-    elif task == "segmentation":
-        wrapper = SegmentationExport(model, with_argmax)
-        names = ["logits", "labels"] if with_argmax else ["logits"]
-    elif task == "ssdlite":
-        wrapper = RawExport(model)
-        names = ["cls_logits", "box_deltas"]
     else:
-        wrapper = RawExport(model)
-        with torch.no_grad():
-            outputs = wrapper(torch.zeros(batch, 3, *shape))
-        count = len(outputs) if isinstance(outputs, (tuple, list)) else 1
-        names = [f"output_{i}" for i in range(count)]
+        wrapper, names, _ = export_wrapper(model, with_argmax)
+        names = output_names(wrapper, names, torch.zeros(batch, 3, *shape))
     wrapper.eval()
     dummy = torch.rand(batch, 3, *shape) * 255
     dynamic_axes = {n: {0: "batch"} for n in ["image", *names]} if dynamic_batch else None

@@ -2,7 +2,7 @@
 
     python tools/analysis/benchmark.py CONFIG [--checkpoint CKPT] [--shape H W] [--threads N] [--batch B]
         [--device cpu|cuda] [--amp] [--fused] [--runs 50] [--warmup 10] [--compare-torchvision] [--onnxruntime]
-        [--json]                                                        # --mode latency (the default)
+        [--backend eager fused onnxruntime executorch executorch_int8] [--json]  # --mode latency (default)
     python tools/analysis/benchmark.py configs/ssdlite_mbv3_large.py --mode train --threads 2 --batch 8
     python tools/analysis/benchmark.py CONFIG --mode variants [--sizes 1024x2048 512x1024]
     python tools/analysis/benchmark.py --mode data [--data data/demo_coco] [--num-images 100] [--runs 3]
@@ -11,8 +11,9 @@
 
 Modes (the library function that measures and documents each):
 
-* ``latency``  model only and end to end, optionally vs torchvision and onnxruntime
-  (``densenets.analysis.latency``);
+* ``latency``  model only and end to end, optionally vs torchvision and onnxruntime, and with ``--backend`` the
+  exported runtimes (eager, BN folded + channels-last, onnxruntime, ExecuTorch fp32 / int8) in the same interleaved
+  run (``densenets.analysis.latency``, ``densenets.deploy.latency``);
 * ``train``    an SSDLite training step vs torchvision's (``densenets.analysis.train_step``);
 * ``variants`` like-for-like torchvision variants: SSDLite in TF's and torchvision's form, Faster R-CNN FPN with
   shared weights, LR-ASPP with torchvision's tail (``densenets.analysis.variants``);
@@ -34,6 +35,8 @@ from typing import Any, Callable
 
 import torch
 from mmengine.config import DictAction
+
+from densenets.deploy.latency import BACKEND_CHOICES
 
 # mode -> (default runs, default warmup)
 DEFAULTS = {"latency": (50, 10), "train": (25, 5), "variants": (20, 3), "data": (3, 0), "eval-cityscapes": (2, 0),
@@ -62,6 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     lat.add_argument("--fused", action="store_true", help="BN folded into the convs + channels-last")
     lat.add_argument("--compare-torchvision", action="store_true")
     lat.add_argument("--onnxruntime", action="store_true")
+    lat.add_argument("--backend", nargs="+", default=[], choices=BACKEND_CHOICES,
+                     help="also time these runtimes in the same interleaved run (densenets/deploy/latency.py)")
+    lat.add_argument("--export-dir", default="work_dirs/benchmark_exports", help="where --backend writes its programs")
     lat.add_argument("--sizes", nargs="+", metavar="HxW", help="--mode variants, LR-ASPP: input sizes")
     other = p.add_argument_group("data / eval-cityscapes / eval-coco")
     other.add_argument("--data", default="data/demo_coco",

@@ -23,11 +23,11 @@ from torch import Tensor, nn
 from ...registry import MODELS
 from .. import data_preprocessor as _data_preprocessor  # noqa: F401  (registers ImagePreprocessor)
 from ..builder import backbone_from_config
+from ..fuse import optimize_for_inference
 from ..heads.ssdlite_head import SSDLiteHead
 from ..necks.ssdlite_extra import SSDLiteExtraLayers
 from .box_mapping import boxes_to_original
 from .ssd_anchors import SSDAnchorGenerator
-from .ssd_deploy import optimize_for_inference
 from .ssd_loss import build_ssd_loss
 from .ssd_postprocess import SSDPostProcessor
 from .ssd_targets import SSDTargetAssigner
@@ -125,7 +125,7 @@ class SSDLite(BaseModel):
         self.init_weights()
 
     def optimize_for_inference(self, channels_last: bool = True) -> "SSDLite":
-        """Fold BN into the convs and switch to channels-last, in place (see :mod:`.ssd_deploy`); eval only."""
+        """Fold BN into the convs and switch to channels-last, in place (:func:`..fuse.optimize_for_inference`)."""
         return optimize_for_inference(self, channels_last)
 
     # -- weights ------------------------------------------------------------------------------------------------
@@ -212,6 +212,15 @@ class SSDLite(BaseModel):
         features = self.extract_feat(inputs)
         cls_logits, box_deltas = self.head(list(features.values()))
         anchors = self._anchors(features, inputs)
+        return self.predict_from_outputs(cls_logits, box_deltas, anchors, inputs, data_samples)
+
+    def predict_from_outputs(
+        self, cls_logits: Tensor, box_deltas: Tensor, anchors: Tensor, inputs: Tensor,
+        data_samples: Sequence[dict] | None = None,
+    ) -> list[dict]:
+        """Scores, decoding, NMS and boxes in original pixels from the head's raw outputs — the post-processing of
+        :meth:`predict`, shared with exported programs (``densenets.deploy.runtimes.ExportedModel``); ``inputs`` is
+        the batch (its shape and device are read)."""
         if self.background_logit:
             scores = cls_logits.softmax(dim=-1)[..., 1:]
         else:

@@ -159,10 +159,15 @@ class EncoderDecoder(BaseModel):
     def predict(self, inputs: Tensor, data_samples: list[dict] | None = None) -> list[dict]:
         """Argmax trainIds at each image's original size: batch padding is cropped away using ``img_shape``, then
         logits are resized bilinearly to ``ori_shape``. Adds ``pred_sem_seg`` (int64, on the CPU) to each sample."""
-        logits = self._logits(inputs)
-        batch_h, batch_w = inputs.shape[-2:]
+        return self.predict_from_logits(self._logits(inputs), data_samples)
+
+    @torch.no_grad()
+    def predict_from_logits(self, logits: Tensor, data_samples: list[dict] | None = None) -> list[dict]:
+        """The post-processing of :meth:`predict` from input-size logits ``[B, K, H, W]``, shared with exported
+        programs (``densenets.deploy.runtimes.ExportedModel``)."""
+        batch_h, batch_w = logits.shape[-2:]
         if data_samples is None:
-            data_samples = [dict() for _ in range(inputs.shape[0])]
+            data_samples = [dict() for _ in range(logits.shape[0])]
         for i, sample in enumerate(data_samples):
             h, w = tuple(sample.get("img_shape", (batch_h, batch_w)))[:2]
             ori = tuple(sample.get("ori_shape", (h, w)))[:2]

@@ -1,0 +1,135 @@
+"""Export a checkpoint to an ExecuTorch program (XNNPACK), float32 or int8, and check it against PyTorch.
+
+    python tools/deploy/export_executorch.py CONFIG CHECKPOINT --out model.pte [--shape H W] [--with-argmax]
+        [--quantize int8 --calib-data train|val|test|DIR --calib-images N] [--no-verify]
+
+The program's input is float32 ``[1, 3, H, W]`` RGB in 0..255 (normalisation and folded BN inside); outputs: SSDLite
+``cls_logits``, ``box_deltas`` (decoding and NMS run in densenets' post-processing:
+``tools/infer.py --backend executorch``), segmentation ``logits`` (``--with-argmax``: also ``labels``),
+``ImageClassifier`` ``logits``. ``--shape``: the network input size (default: the test pipeline's fixed resize,
+padded like the data preprocessor pads). ``model.json`` next to ``model.pte`` records the config, the checkpoint's
+sha256, the input, the quantization and calibration set, and the package versions. Needs ``pip install -e .[mobile]``.
+
+After export one image runs through PyTorch (the folded fp32 graph) and the program; fp32 outputs must agree to
+``--tolerance`` (1e-4 + 1e-4 relative). For int8 the difference to fp32 on a calibration image is printed.
+"""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import DictAction
+
+from densenets.analysis.bench_inputs import padded_shape
+from densenets.apis import CheckpointMismatchError, build_model, load_config, load_model_weights
+
+
+def fixed_test_shape(cfg) -> tuple[int, int] | None:
+    """The test pipeline's fixed ``Resize`` (height, width), or ``None`` when it keeps the image size."""
+    pipeline = cfg.get("test_dataloader", {}).get("dataset", {}).get("pipeline", [])
+    for step in pipeline:
+        for t in step.get("transforms", [step]) if isinstance(step, dict) else []:
+            if isinstance(t, dict) and t.get("type") == "Resize" and "height" in t:
+                return int(t["height"]), int(t["width"])
+    return None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("config")
+    p.add_argument("checkpoint", help="checkpoint file ('none': the config's initial weights)")
+    p.add_argument("--out", required=True, help="the .pte file to write (model.json is written beside it)")
+    p.add_argument("--shape", type=int, nargs=2, metavar=("H", "W"), help="network input size")
+    p.add_argument("--with-argmax", action="store_true", help="segmentors: also output the label map")
+    p.add_argument("--quantize", choices=["int8"], default=None, help="int8 post-training quantization (PT2E)")
+    p.add_argument("--calib-data", default="train", help="split of the config (train|val|test) or an image folder")
+    p.add_argument("--calib-images", type=int, default=100, help="number of calibration images")
+    p.add_argument("--no-verify", action="store_true")
+    p.add_argument("--tolerance", type=float, default=1e-4)
+    p.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
+    args = p.parse_args(argv)
+    if not args.out.endswith(".pte"):
+        p.error(f"--out {args.out}: an ExecuTorch program file ends in .pte")
+    if args.calib_images < 1:
+        p.error("--calib-images must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        from densenets.deploy.executorch_export import export_executorch, file_sha256
+    except ImportError as err:
+        print(f"error: ExecuTorch is not installed ({err}); pip install -e .[mobile]", file=sys.stderr)
+        return 2
+    cfg = load_config(args.config, args.cfg_options)
+    model = build_model(cfg)
+    meta = dict(config=osp.relpath(args.config), config_text=cfg.pretty_text, checkpoint=None, checkpoint_sha256=None)
+    if args.checkpoint.lower() != "none":
+        try:
+            load_model_weights(model, args.checkpoint)
+        except (CheckpointMismatchError, FileNotFoundError, RuntimeError) as err:
+            print(f"error: {err}\n(config: {args.config}; nothing was exported)", file=sys.stderr)
+            return 2
+        meta.update(checkpoint=args.checkpoint, checkpoint_sha256=file_sha256(args.checkpoint))
+    shape = tuple(args.shape) if args.shape else fixed_test_shape(cfg)
+    if shape is None:
+        print(f"error: {args.config}: the test pipeline keeps each image's size; pass --shape H W (the image size "
+              "the program will take)", file=sys.stderr)
+        return 2
+    shape = padded_shape(model, shape)
+    calib = None
+    if args.quantize:
+        from densenets.deploy.calibration import calibration_set
+
+        try:
+            calib = calibration_set(cfg, args.calib_data, args.calib_images, shape)
+        except (FileNotFoundError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        meta["calibration"] = calib.describe()
+        print(f"calibrating on {len(calib.images)} images of the {calib.source} ({calib.resized} resized to "
+              f"{shape[0]}x{shape[1]})")
+    result = export_executorch(model, args.out, shape, args.quantize, calib.images if calib else None,
+                               args.with_argmax, meta)
+    print(f"wrote {args.out} ({result.info['bytes'] / 2**20:.2f} MiB) and {result.sidecar}: input image "
+          f"[1, 3, {shape[0]}, {shape[1]}] float32 0..255 RGB -> {', '.join(result.names)}"
+          f"{' (int8)' if args.quantize else ''}")
+    if args.no_verify:
+        return 0
+    from densenets.deploy.runtimes import ExecuTorchRuntime
+
+    image = calib.images[0] if calib else torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(0)) * 255
+    with torch.no_grad():
+        reference = result.wrapper(image)
+    reference = reference if isinstance(reference, (tuple, list)) else (reference,)
+    outputs = ExecuTorchRuntime(args.out)(image)
+    ok = True
+    for name, r, o in zip(result.names, reference, outputs):
+        if r.shape != o.shape:
+            print(f"  {name}: PyTorch shape {tuple(r.shape)} but the program's {tuple(o.shape)}")
+            ok = False
+            continue
+        if not torch.is_floating_point(r):
+            agree = float((r == o).float().mean())
+            print(f"  {name:12s} {str(tuple(r.shape)):22s} {agree:.2%} equal")
+            ok &= args.quantize is not None or agree == 1.0
+            continue
+        diff = float((r - o).abs().max())
+        rel = float((r - o).abs().mean() / r.abs().mean().clamp(min=1e-12))
+        print(f"  {name:12s} {str(tuple(r.shape)):22s} max |fp32 torch - program| = {diff:.2e} (mean relative "
+              f"{rel:.2e})")
+        if args.quantize is None:
+            ok &= bool(torch.allclose(o, r, atol=args.tolerance, rtol=args.tolerance))
+    if args.quantize:
+        print("int8: the difference to fp32 is quantization error; measure its accuracy with "
+              f"tools/test.py {args.config} --backend executorch --model {args.out}")
+        return 0
+    print(f"parity {'OK' if ok else 'FAILED'} (tolerance {args.tolerance:g} absolute + relative)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
