@@ -7,7 +7,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from densenets.analysis.bench_inputs import task_of
-from densenets.deploy.onnx_export import _task
+from densenets.deploy.wrappers import task_of as _task
 from densenets.models import EncoderDecoder, FasterRCNN, ImageClassifier, SSDLite
 from densenets.models.backbones import build_backbone
 from densenets.models.builder import backbone_from_config

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlparse
 
+import torch
 from torch import Tensor, nn
 
 
