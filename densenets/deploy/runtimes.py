@@ -170,8 +170,9 @@ class ExportedModel(BaseModel):
         pre.channels_last = False
         super().__init__(data_preprocessor=pre)
         self.model = model.eval()
-        self.task = task_of(model)
-        if self.task not in ("ssdlite", "segmentation"):
+        self.graph = task_of(model)  # which exported graph: SSDLite raw outputs or segmentation logits
+        self.task = model.task  # the task of the model it stands for (read by the tools)
+        if self.graph not in ("ssdlite", "segmentation"):
             raise ValueError(f"ExportedModel runs SSDLite detectors and segmentors, not {type(model).__name__}")
         self.runtime = runtime if runtime is not None else open_runtime(backend, path, model, threads)
         self._anchor_cache: dict[tuple[int, int], Tensor] = {}
@@ -197,7 +198,7 @@ class ExportedModel(BaseModel):
             return outputs
         if mode != "predict":
             raise ValueError(f"mode must be 'predict' or 'tensor', got {mode!r}")
-        if self.task == "ssdlite":
+        if self.graph == "ssdlite":
             cls_logits, box_deltas = outputs[:2]
             return self.model.predict_from_outputs(cls_logits, box_deltas, self._anchors(inputs), inputs,
                                                    data_samples)

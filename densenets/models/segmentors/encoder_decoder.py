@@ -23,7 +23,7 @@ from ..heads.raspp_head import RASPPHead
 #: heads the segmentor builds in plain Python from the backbone's FeatureSpecs (not registry entries)
 DECODE_HEADS: dict[str, type[nn.Module]] = {"LRASPPHead": LRASPPHead, "RASPPHead": RASPPHead}
 
-#: the taps a head input reads by default: the last feature map and the OS-8 low-level feature (SPEC §2)
+#: the taps a head input reads by default: the last feature map and the OS-8 low-level feature (TF DeepLab's LR-ASPP taps; MobileNetV3 §6.4)
 DEFAULT_IN_TAPS = {"high": "C5", "low": "OS8"}
 
 #: TF DeepLab's MobileNet preprocessing (``_preprocess_zero_mean_unit_range``): pixels scaled to [-1, 1]; images
