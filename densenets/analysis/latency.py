@@ -30,7 +30,7 @@ from densenets.analysis.bench_inputs import eval_image_shape, model_runners, pad
 from densenets.analysis.peers import PeerRunner, find_peer
 from densenets.analysis.timing import Timing, time_fn, time_interleaved
 from densenets.apis import build_model, load_config, load_model_weights
-from densenets.deploy.latency import backend_candidate
+from densenets.analysis.backends import backend_candidate
 from densenets.models.fuse import optimize_for_inference
 
 

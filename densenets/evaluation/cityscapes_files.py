@@ -11,7 +11,7 @@ import multiprocessing as mp
 import os
 import re
 import sys
-from functools import partial
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from typing import NamedTuple, Sequence
 
 from ..datasets.cityscapes_labels import CityscapesDataError, read_label_png
@@ -125,9 +125,19 @@ def evaluate_pairs(pairs: Sequence[Pair], workers: int = 1, pred_ids: str = "lab
     chunks = [pairs[i::n_chunks] for i in range(n_chunks)]
     acc = CityscapesAccumulator("label", pred_ids=pred_ids)
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ctx.Pool(workers, initializer=_init_worker) as pool:
-        for part in pool.imap_unordered(partial(_evaluate_chunk, pred_ids=pred_ids), chunks):
-            acc.merge(part)
+    # concurrent.futures rather than multiprocessing.Pool: an error in a worker (a file of the wrong size, trainId
+    # predictions) reaches the caller as that error, and a worker that dies is a BrokenProcessPool -- Pool.terminate
+    # can wait forever on its handler threads after a worker error in a process that has threads of its own.
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
+        futures = [pool.submit(_evaluate_chunk, chunk, pred_ids) for chunk in chunks]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future in done and future.exception() is not None:
+                for other in futures:
+                    other.cancel()
+                raise future.exception()
+        for future in futures:
+            acc.merge(future.result())
     return acc
 
 

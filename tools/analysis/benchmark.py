@@ -13,7 +13,7 @@ Modes (the library function that measures and documents each):
 
 * ``latency``  model only and end to end, optionally vs torchvision and onnxruntime, and with ``--backend`` the
   exported runtimes (eager, BN folded + channels-last, onnxruntime, ExecuTorch fp32 / int8) in the same interleaved
-  run (``densenets.analysis.latency``, ``densenets.deploy.latency``);
+  run (``densenets.analysis.latency``, ``densenets.analysis.backends``);
 * ``train``    an SSDLite training step vs torchvision's (``densenets.analysis.train_step``);
 * ``variants`` like-for-like torchvision variants: SSDLite in TF's and torchvision's form, Faster R-CNN FPN with
   shared weights, LR-ASPP with torchvision's tail (``densenets.analysis.variants``);
@@ -36,7 +36,7 @@ from typing import Any, Callable
 import torch
 from mmengine.config import DictAction
 
-from densenets.deploy.latency import BACKEND_CHOICES
+from densenets.analysis.backends import BACKEND_CHOICES
 
 # mode -> (default runs, default warmup)
 DEFAULTS = {"latency": (50, 10), "train": (25, 5), "variants": (20, 3), "data": (3, 0), "eval-cityscapes": (2, 0),
@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     lat.add_argument("--compare-torchvision", action="store_true")
     lat.add_argument("--onnxruntime", action="store_true")
     lat.add_argument("--backend", nargs="+", default=[], choices=BACKEND_CHOICES,
-                     help="also time these runtimes in the same interleaved run (densenets/deploy/latency.py)")
+                     help="also time these runtimes in the same interleaved run (densenets/analysis/backends.py)")
     lat.add_argument("--export-dir", default="work_dirs/benchmark_exports", help="where --backend writes its programs")
     lat.add_argument("--sizes", nargs="+", metavar="HxW", help="--mode variants, LR-ASPP: input sizes")
     other = p.add_argument_group("data / eval-cityscapes / eval-coco")

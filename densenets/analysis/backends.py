@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..analysis.bench_inputs import model_runners
+from .bench_inputs import model_runners
 from ..models.fuse import optimize_for_inference
 
 BACKEND_CHOICES = ("eager", "fused", "onnxruntime", "executorch", "executorch_int8")
@@ -45,7 +45,7 @@ class BackendCandidate:
 
 
 def _exported(model: nn.Module, runtime: Any) -> nn.Module:
-    from .runtimes import ExportedModel
+    from ..deploy.runtimes import ExportedModel
 
     return ExportedModel(model, runtime=runtime)
 
@@ -67,15 +67,15 @@ def backend_candidate(
     os.makedirs(workdir, exist_ok=True)
     post = copy.deepcopy(model).cpu().eval()  # the post-processing side of ExportedModel (its weights unused)
     if name == "onnxruntime":
-        from .onnx_export import export_onnx
-        from .runtimes import OnnxRuntime
+        from ..deploy.onnx_export import export_onnx
+        from ..deploy.runtimes import OnnxRuntime
 
         path = osp.join(workdir, "model.onnx")
         export_onnx(own, path, input_hw, batch=batch)
         runtime: Any = OnnxRuntime(path, threads)
     else:
-        from .executorch_export import export_executorch
-        from .runtimes import ExecuTorchRuntime
+        from ..deploy.executorch_export import export_executorch
+        from ..deploy.runtimes import ExecuTorchRuntime
 
         int8 = name == "executorch_int8"
         path = osp.join(workdir, "model_int8.pte" if int8 else "model.pte")

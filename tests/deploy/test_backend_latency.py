@@ -1,11 +1,11 @@
-"""Benchmark candidates per backend (``densenets/deploy/latency.py``, ``benchmark.py --backend``)."""
+"""Benchmark candidates per backend (``densenets/analysis/backends.py``, ``benchmark.py --backend``)."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from densenets.apis import build_model, load_config
-from densenets.deploy.latency import backend_candidate
+from densenets.analysis.backends import backend_candidate
 
 SSD_SMALL = "configs/ssdlite_mbv3_small.py"
 
