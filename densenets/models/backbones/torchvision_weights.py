@@ -93,25 +93,17 @@ def load_mapped(
     File keys starting with ``skip_prefixes`` are expected to stay unused (reported as ``skipped``).
     Anything else that does not fit is reported by name and warned about.
     """
+    from ...engine.state_dict import compare_state_dicts  # the one key comparison
+
     report = LoadReport(path)
     own = module.state_dict()
-    new_state: dict[str, Tensor] = {}
-    used: set[str] = set()
-    for key, target in own.items():
-        src_key = key_map.get(key, key)
-        if src_key not in state:
-            report.missing.append(key)
-            continue
-        used.add(src_key)
-        src = state[src_key]
-        if tuple(src.shape) != tuple(target.shape):
-            report.mismatched.append((key, src_key, tuple(target.shape), tuple(src.shape)))
-            continue
-        new_state[key] = src
-        report.loaded.append(key)
-    for key in state:
-        if key not in used:
-            (report.skipped if key.startswith(skip_prefixes) else report.unexpected).append(key)
+    mismatch = compare_state_dicts(own, state, key_map)
+    report.missing, report.mismatched = mismatch.missing, mismatch.mismatched
+    unfit = set(mismatch.missing) | {ours for ours, *_ in mismatch.mismatched}
+    new_state = {key: state[key_map.get(key, key)] for key in own if key not in unfit}
+    report.loaded = list(new_state)
+    for key in mismatch.unexpected:
+        (report.skipped if key.startswith(skip_prefixes) else report.unexpected).append(key)
     module.load_state_dict(new_state, strict=False)
     if report.complete:
         from mmengine.logging import print_log
