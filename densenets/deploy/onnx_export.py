@@ -7,8 +7,11 @@ convolutions first (eval mode), which removes every BN node.
 Outputs: those of :mod:`densenets.deploy.wrappers` (the graph ExecuTorch export builds too), and
 
 * detectors, ``with_nms=True`` (SSDLite): ``boxes [N, 4]`` (``xyxy`` in input pixels), ``scores [N]``, ``labels [N]``
-  (contiguous), ``batch_index [N]`` — the same post-processing as ``mode='predict'``: top-k candidates, one
-  class-aware NMS (ONNX ``NonMaxSuppression``), ``max_per_img`` per image.
+  (contiguous), ``batch_index [N]``: the first pass of ``mode='predict'``'s post-processing only — the ``topk``
+  best (anchor, class) candidates, one class-aware NMS (ONNX ``NonMaxSuppression``), ``max_per_img`` per image, no
+  per-class cap. It equals ``mode='predict'`` (TF's lossless order) whenever ``max_per_img`` detections survive
+  among those candidates; in a dense cluster where they do not, it returns fewer. The default raw-output graph +
+  densenets' post-processing (``densenets.deploy.runtimes``) is exact in every case.
 
 Opset 17: ``HardSigmoid``/``HardSwish``/``AveragePool`` with ``ceil_mode`` and ``Resize`` are native there and
 onnxruntime's CPU provider runs them; the TorchScript-based exporter is used (the dynamo exporter needs onnxscript).
