@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shape", type=int, nargs=2, metavar=("H", "W"))
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--dynamic-batch", action="store_true")
-    p.add_argument("--with-nms", action="store_true", help="SSDLite: decoding + top-k + NMS inside the graph (the first pass of the post-processing only; see the module docstring)")
+    p.add_argument("--with-nms", action="store_true",
+                   help="SSDLite: decoding + top-k + NMS inside the graph (the post-processing's first pass only)")
     p.add_argument("--with-argmax", action="store_true", help="segmentors: also output the label map")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--no-verify", action="store_true")
