@@ -49,8 +49,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.out is not None and not args.out.endswith((".pkl", ".pickle")):
         parser.error(f"--out {args.out}: the file must end in .pkl or .pickle")
     if args.backend != "torch":
-        if not args.model or not osp.isfile(args.model):
-            parser.error(f"--backend {args.backend} needs --model FILE (the exported program); got {args.model}")
+        if not args.model:
+            parser.error(f"--backend {args.backend} needs --model FILE (the exported program)")
+        if not osp.isfile(args.model):
+            parser.error(f"--model {args.model}: no such file (the exported program for --backend {args.backend})")
         if args.checkpoint:
             parser.error("--backend: the exported --model holds the weights; drop the checkpoint argument")
     elif args.checkpoint is None:
