@@ -81,6 +81,7 @@ class OnnxRuntime(Runtime):
     def __init__(self, path: str, threads: int = 1) -> None:
         import onnxruntime as ort
 
+        self.path = path
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
@@ -108,6 +109,7 @@ class ExecuTorchRuntime(Runtime):
 
         if threads is not None:
             set_executorch_threads(threads)
+        self.path = path
         self.program = ETRuntime.get().load_program(path)
         self.method = self.program.load_method("forward")
         shape = read_sidecar(path).get("input", {}).get("shape")
@@ -189,6 +191,25 @@ class ExportedModel(BaseModel):
                 self._anchor_cache[hw] = self.model._anchors(self.model.extract_feat(probe), probe)
         return self._anchor_cache[hw]
 
+    def _check_outputs(self, outputs: tuple[Tensor, ...], inputs: Tensor) -> None:
+        """A program of another model (other classes, another detector layout or task) is an error naming the file,
+        never a score computed from outputs the post-processing misreads."""
+        path = getattr(self.runtime, "path", "the exported program")
+        m = self.model
+        if self.graph == "ssdlite":
+            columns = m.num_classes + int(m.background_logit)
+            anchors = self._anchors(inputs).shape[0]
+            ok = len(outputs) >= 2 and outputs[0].dim() == 3 and tuple(outputs[0].shape[1:]) == (anchors, columns) \
+                and tuple(outputs[1].shape[1:]) == (anchors, 4)
+            want = f"cls_logits [B, {anchors}, {columns}] and box_deltas [B, {anchors}, 4]"
+        else:
+            ok = outputs[0].dim() == 4 and outputs[0].shape[1] == m.num_classes
+            want = f"logits [B, {m.num_classes}, H, W]"
+        if not ok:
+            got = ", ".join(str(list(o.shape)) for o in outputs)
+            raise ValueError(f"{path}: outputs {got} do not fit {type(m).__name__} of this config (expects {want}); "
+                             "was it exported from another config?")
+
     def forward(self, inputs: Tensor, data_samples: Sequence[dict] | None = None, mode: str = "predict"):
         if mode == "loss":
             raise RuntimeError("an exported program cannot be trained (mode='loss')")
@@ -198,6 +219,7 @@ class ExportedModel(BaseModel):
             return outputs
         if mode != "predict":
             raise ValueError(f"mode must be 'predict' or 'tensor', got {mode!r}")
+        self._check_outputs(outputs, inputs)
         if self.graph == "ssdlite":
             cls_logits, box_deltas = outputs[:2]
             return self.model.predict_from_outputs(cls_logits, box_deltas, self._anchors(inputs), inputs,

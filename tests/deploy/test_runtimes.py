@@ -62,3 +62,23 @@ def test_onnxruntime_and_torch_runtimes_give_the_same_label_maps(make_realistic_
         runtime(torch.zeros(1, 3, 64, 64))
     with pytest.raises(RuntimeError, match="cannot be trained"):
         exported(torch.zeros(1, 3, 64, 128), mode="loss")
+
+
+def test_a_program_of_another_config_is_refused_by_name(make_realistic_model, tmp_path):
+    """LR-ASPP Small exported with 19 classes, run under a 5-class model of the same config: an error naming the
+    file, not label maps computed from misread logits."""
+    model = make_realistic_model(LRASPP, (64, 128))
+    path = str(tmp_path / "seg19.onnx")
+    export_onnx(copy.deepcopy(model), path, (64, 128))
+    from mmengine.config import Config
+
+    from densenets.apis import build_model
+
+    cfg = Config.fromfile(LRASPP)
+    cfg.model.decode_head.num_classes = 5
+    other = build_model(cfg).eval()
+    exported = ExportedModel(other, runtime=OnnxRuntime(path))
+    image = torch.randint(0, 256, (3, 64, 128), dtype=torch.uint8)
+    with pytest.raises(ValueError, match=r"seg19\.onnx: outputs .*do not fit EncoderDecoder.*logits \[B, 5, H, W\]"):
+        with torch.no_grad():
+            exported.test_step({"inputs": [image], "data_samples": [dict(ori_shape=(64, 128), img_shape=(64, 128))]})
