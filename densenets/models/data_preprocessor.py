@@ -61,13 +61,13 @@ class ImagePreprocessor(BaseDataPreprocessor):
             batch = inputs[0].new_empty((len(inputs), 3, ph, pw), dtype=torch.float32)
             for i, img in enumerate(inputs):
                 h, w = img.shape[-2:]
-                if isinstance(self.pad_value, (int, float)):
-                    img = F.pad(img.float(), (0, pw - w, 0, ph - h), value=float(self.pad_value))
-                    batch[i] = (img - self.mean) / self.std
-                else:  # per-channel padding colour
-                    fill = torch.as_tensor(self.pad_value, dtype=torch.float32, device=batch.device).view(-1, 1, 1)
-                    batch[i] = (fill - self.mean) / self.std
-                    batch[i, :, :h, :w] = (img.float() - self.mean) / self.std
+                if (h, w) != (ph, pw):  # the padding colour (one value or one per channel), normalised
+                    fill = torch.as_tensor(self.pad_value, dtype=torch.float32, device=batch.device)
+                    batch[i] = (fill.expand(3).view(-1, 1, 1) - self.mean) / self.std
+                # (img - mean) / std, computed in place in the batch: the same float32 operations, no temporaries
+                region = batch[i, :, :h, :w]
+                region.copy_(img)
+                region.sub_(self.mean).div_(self.std)
             if samples is not None:
                 for img, s in zip(inputs, samples):
                     if isinstance(s, dict):

@@ -7,13 +7,18 @@ _coco.config`` sets ``score_threshold: 1e-8``, ``iou_threshold: 0.6``, ``max_det
 ``max_total_detections: 100``. :class:`SSDPostProcessor` returns exactly that (up to ties in score), in every case.
 
 How it stays fast: it runs that procedure on the ``k`` best (anchor, class) candidates of each image (``k = topk`` at
-first) with one ``torchvision.ops.batched_nms`` call for the whole batch (group id ``image * num_classes + class``).
+first), with class-wise NMS over the whole batch at once (group id ``image * num_classes + class``).
 Greedy NMS lets a box be suppressed only by higher-scoring boxes of its class, so the survivors found among the ``k``
 best candidates are exactly the full procedure's survivors down to the ``k``-th score; hence an image's result is
 final once ``max_per_img`` survivors remain after the per-class cap, or once ``k`` covers all of its candidates above
 the threshold. Otherwise (e.g. a dense cluster where the best 1000 candidates suppress one another to a handful)
 ``k`` grows fourfold and the pass is repeated, up to all candidates; ``topk`` therefore bounds only the first pass's
 work, never the result.
+
+The class-wise NMS is :func:`nms_by_group`: ``torchvision.ops.batched_nms`` offsets each group's boxes so that
+groups cannot overlap and runs one NMS, whose cost grows with the square of *all* the boxes although boxes of
+different groups never suppress one another. The same offset boxes are cut, at group boundaries, into slices of
+about ``GROUP_SLICE`` boxes and NMS runs on each slice: the same comparisons within a group, the same suppressions.
 """
 from __future__ import annotations
 
@@ -21,7 +26,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-from torchvision.ops import batched_nms
+from torchvision.ops import nms
+
+GROUP_SLICE = 128  # boxes per NMS call of nms_by_group (about the cost of one call's overhead in comparisons)
 
 
 @dataclass
@@ -37,6 +44,28 @@ class Detections:
 
     def split(self) -> list[tuple[Tensor, Tensor, Tensor]]:
         return list(zip(self.boxes.split(self.counts), self.scores.split(self.counts), self.labels.split(self.counts)))
+
+
+def nms_by_group(boxes: Tensor, scores: Tensor, groups: Tensor, iou: float) -> Tensor:
+    """Indices kept by class-wise NMS, by decreasing score: ``torchvision.ops.batched_nms(boxes, scores, groups,
+    iou)`` with its coordinate trick (each group offset by ``group * (max coordinate + 1)``), run on slices of whole
+    groups of about :data:`GROUP_SLICE` boxes (module docstring)."""
+    if boxes.numel() == 0:
+        return torch.empty(0, dtype=torch.int64, device=boxes.device)
+    order = torch.sort(groups, stable=True).indices
+    sorted_groups = groups[order]
+    shifted = boxes[order] + (sorted_groups.to(boxes) * (boxes.max() + 1))[:, None]
+    sorted_scores = scores[order]
+    ends = torch.cumsum(torch.bincount(sorted_groups), 0)
+    ends = ends[torch.diff(ends, prepend=ends.new_zeros(1)) > 0]  # one end per group present
+    # a slice ends after the last group that ends in the same window of GROUP_SLICE boxes
+    window = (ends - 1) // GROUP_SLICE
+    last_of_window = torch.ones_like(window, dtype=torch.bool)
+    last_of_window[:-1] = window[1:] != window[:-1]
+    bounds = [0] + ends[last_of_window].tolist()
+    kept = torch.cat([nms(shifted[a:b], sorted_scores[a:b], iou) + a for a, b in zip(bounds[:-1], bounds[1:])])
+    kept = order[kept]
+    return kept[torch.sort(scores[kept], descending=True, stable=True).indices]
 
 
 def rank_within_groups(groups: Tensor) -> Tensor:
@@ -109,7 +138,7 @@ class SSDPostProcessor:
                 top_scores[keep], labels[keep], image_idx[keep], cand_boxes[keep]
             )
         groups = image_idx * num_classes + labels
-        kept = batched_nms(cand_boxes, top_scores, groups, self.nms_iou)  # sorted by score over the whole batch
+        kept = nms_by_group(cand_boxes, top_scores, groups, self.nms_iou)  # sorted by score over the whole batch
         if self.max_per_class < self.max_per_img:  # otherwise the total cap alone gives the same result
             kept = kept[rank_within_groups(groups[kept]) < self.max_per_class]  # TF max_size_per_class
         # a stable sort by image keeps the score order within each image

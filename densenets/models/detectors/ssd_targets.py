@@ -69,5 +69,5 @@ class SSDTargetAssigner:
     def decode(self, box_deltas: Tensor, anchors: Tensor) -> Tensor:
         """Decode ``[B, A, 4]`` codes against ``[A, 4]`` anchors into ``[B, A, 4]`` ``xyxy`` boxes."""
         batch, num_anchors = box_deltas.shape[:2]
-        flat = self.box_coder.decode_single(box_deltas.reshape(-1, 4), anchors.repeat(batch, 1))
+        flat = self.box_coder.decode_single(box_deltas.reshape(-1, 4), anchors.expand(batch, -1, -1).reshape(-1, 4))
         return flat.reshape(batch, num_anchors, 4)

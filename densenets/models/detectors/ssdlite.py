@@ -231,7 +231,8 @@ class SSDLite(BaseModel):
         in_h, in_w = inputs.shape[-2:]
         img_hw = inputs.new_tensor([tuple(s.get("img_shape", (in_h, in_w)))[:2] for s in data_samples])  # [B, 2]
         boxes = self.assigner.decode(box_deltas, anchors)
-        limits = img_hw.flip(-1).repeat(1, 2)[:, None, :]  # [B, 1, 4] = (w, h, w, h)
+        wh = img_hw.flip(-1)
+        limits = torch.cat((wh, wh), 1)[:, None, :]  # [B, 1, 4] = (w, h, w, h)
         boxes = torch.minimum(boxes.clamp(min=0), limits)
         dets = self.postprocessor(scores, boxes)
         out = []

@@ -113,3 +113,22 @@ def test_empty_image_and_threshold():
     dets = SSDPostProcessor(score_thr=1e-8)(scores, boxes)
     assert dets.counts[1] == 0 and dets.counts[0] > 0
     assert (dets.scores > 1e-8).all()
+
+
+def test_nms_by_group_equals_batched_nms_across_slices():
+    """Slices of whole groups give torchvision's ``batched_nms`` result: many small groups (several slices), one
+    group larger than a slice, groups absent from the ids, one box, no boxes."""
+    from torchvision.ops import batched_nms
+
+    from densenets.models.detectors.ssd_postprocess import GROUP_SLICE, nms_by_group
+
+    g = torch.Generator().manual_seed(3)
+    for n, num_groups in ((1000, 90), (3 * GROUP_SLICE, 2), (700, 700), (1, 1)):
+        xy = torch.rand(n, 2, generator=g) * 60
+        boxes = torch.cat([xy, xy + 5 + torch.rand(n, 2, generator=g) * 30], 1)
+        scores = torch.rand(n, generator=g)
+        groups = torch.randint(0, num_groups, (n,), generator=g) * 3  # ids with gaps
+        kept = nms_by_group(boxes, scores, groups, 0.6)
+        ref = batched_nms(boxes, scores, groups, 0.6)
+        assert torch.equal(kept, ref), (n, num_groups)
+    assert nms_by_group(torch.zeros(0, 4), torch.zeros(0), torch.zeros(0, dtype=torch.int64), 0.6).numel() == 0
