@@ -2,7 +2,6 @@
 of another config is refused with the first mismatching keys named and nothing written."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import onnx
@@ -10,22 +9,13 @@ import pytest
 import torch
 
 from densenets.apis import build_model, load_config
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "tools" / "deploy" / "export_onnx.py"
 SSD_SMALL = str(ROOT / "configs" / "ssdlite_mbv3_small.py")
 SSD_LARGE = str(ROOT / "configs" / "ssdlite_mbv3_large.py")
 SEG_SMALL = str(ROOT / "configs" / "lraspp_mbv3_small_cityscapes.py")
-
-
-def _load_cli():
-    spec = importlib.util.spec_from_file_location("densenets_export_onnx_cli", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cli = _load_cli()
+cli = load_tool("deploy/export_onnx.py")
 
 
 def _save(config: str, path: Path) -> dict[str, torch.Tensor]:

@@ -3,7 +3,6 @@ checkpoints of another model are refused by tools/test.py, tools/train.py --load
 infer.py writes one output per input, also for equal file names in different folders, and counts broken symlinks."""
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import os
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = str(ROOT / "tests/engine/tiny_config.py")
@@ -22,14 +22,7 @@ SSD = str(ROOT / "configs/ssdlite_mbv3_small.py")
 sys.path.insert(0, str(ROOT / "tests/engine"))
 
 
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"densenets_tool_{name.replace('/', '_')}", ROOT / "tools" / name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train, test, infer = _tool("train.py"), _tool("test.py"), _tool("infer.py")
+train, test, infer = load_tool("train.py"), load_tool("test.py"), load_tool("infer.py")
 
 
 _runs = itertools.count()

@@ -1,7 +1,6 @@
 """tools/analysis/complexity.py: backbone names, configs, --json, --num-classes, --backbone-options, clear errors."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,20 +11,12 @@ import pytest
 
 from densenets.analysis import count_complexity
 from densenets.models.classifier import ImageClassifier
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tools" / "analysis" / "complexity.py"
 CONFIG = Path(__file__).with_name("tiny_classifier_config.py")
-
-
-def _load_cli():
-    spec = importlib.util.spec_from_file_location("densenets_complexity_cli", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cli = _load_cli()
+cli = load_tool("analysis/complexity.py")
 
 
 def _json_last_line(text: str) -> dict:
