@@ -13,7 +13,6 @@ from pycocotools.coco import COCO
 from densenets.datasets.demo import DEMO_CATEGORIES, make_coco_demo
 from tool_loader import load_tool
 
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def _digest(root: Path) -> dict[str, str]:
