@@ -1,4 +1,5 @@
-"""Every tool: an expected error is one message and exit status 2, no traceback (DENSENETS_DEBUG=1 brings it back);
+"""Every tool: an expected error is one message and exit status 2, no traceback (DENSENETS_DEBUG=1 brings it back),
+train / test / infer / eval_cityscapes / analysis/benchmark / analysis/complexity alike;
 checkpoints of another model are refused by tools/test.py, tools/train.py --load-from/--resume and tools/infer.py;
 infer.py writes one output per input, also for equal file names in different folders, and counts broken symlinks."""
 from __future__ import annotations
@@ -23,6 +24,8 @@ sys.path.insert(0, str(ROOT / "tests/engine"))
 
 
 train, test, infer = load_tool("train.py"), load_tool("test.py"), load_tool("infer.py")
+eval_cityscapes = load_tool("eval_cityscapes.py")
+benchmark, complexity = load_tool("analysis/benchmark.py"), load_tool("analysis/complexity.py")
 
 
 _runs = itertools.count()
@@ -158,3 +161,18 @@ def test_output_names_are_unique() -> None:
     assert output_names(["x/a/i.jpg", "x/b/i.jpg"]) == ["a/i", "b/i"]
     assert output_names(["i.jpg"]) == ["i"]
     assert output_names(["d/i.jpg", "d/i.png", "d/i.jpg", None]) == ["i_jpg", "i_png", "i_jpg_2", "image_00003"]
+
+
+def test_eval_cityscapes_and_the_analysis_tools_report_expected_errors_in_one_line(tmp_path, capsys,
+                                                                                    monkeypatch) -> None:
+    missing = tmp_path / "no_gt"
+    (tmp_path / "preds").mkdir()
+    assert eval_cityscapes.main([str(tmp_path / "preds"), "--gt-dir", str(missing)]) == 2
+    _one_error(capsys, str(missing))
+    assert benchmark.main([str(tmp_path / "nope.py"), "--runs", "1"]) == 2
+    _one_error(capsys, "nope.py")
+    assert complexity.main([str(tmp_path / "nope.py")]) == 2
+    _one_error(capsys, "config file not found", "nope.py")
+    monkeypatch.setenv("DENSENETS_DEBUG", "1")
+    with pytest.raises(ValueError):
+        eval_cityscapes.main([str(tmp_path / "preds"), "--gt-dir", str(missing)])

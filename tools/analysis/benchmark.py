@@ -37,6 +37,7 @@ import torch
 from mmengine.config import DictAction
 
 from densenets.analysis.backends import BACKEND_CHOICES
+from densenets.engine.cli import run_main
 
 # mode -> (default runs, default warmup)
 DEFAULTS = {"latency": (50, 10), "train": (25, 5), "variants": (20, 3), "data": (3, 0), "eval-cityscapes": (2, 0),
@@ -160,20 +161,20 @@ MODES: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], str]]] = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    from densenets.analysis.bench_inputs import BenchmarkInputError
-
-    try:
-        result, text = MODES[args.mode](args)
-    except BenchmarkInputError as err:  # a config the mode has no peer for, missing predictions...
-        print(f"benchmark.py: error: {err}", file=sys.stderr)
-        return 2
+    result, text = MODES[args.mode](args)
     print(text)
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """A config the mode has no peer for, missing predictions (``BenchmarkInputError``), a missing file...: one
+    message, exit status 2 (:func:`densenets.engine.cli.run_main`)."""
+    return run_main(run, argv)
 
 
 if __name__ == "__main__":
