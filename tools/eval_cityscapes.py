@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Sequence
 
-from densenets.engine.cli import UsageError, run_main
+from densenets.engine.cli import UsageError, command
 from densenets.evaluation.cityscapes_files import (
     available_cpus, evaluate_pairs, find_ground_truth, index_predictions, match_predictions)
 from densenets.evaluation.cityscapes_writers import format_scores, scores_to_json
@@ -40,7 +40,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+@command
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     gt_files = find_ground_truth(args.gt_dir)
     index = index_predictions(args.pred_dir)
@@ -63,12 +64,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(scores_to_json(scores)))
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """A missing folder, an unreadable or wrong-sized PNG (``CityscapesDataError``) or unmatched predictions: one
-    message, exit status 2 (:func:`densenets.engine.cli.run_main`)."""
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from mmengine.evaluator import DumpResults
 
 import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
 from densenets.engine import cfg_check, runner_cfg
-from densenets.engine.cli import run_main
+from densenets.engine.cli import command
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -62,7 +62,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+@command
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = runner_cfg.load_config_file(args.config)
     cfg_check.check_cfg_options(cfg, args.cfg_options)
@@ -91,10 +92,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     runner.test()
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from mmengine.config import DictAction
 
 import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
 from densenets.engine import cfg_check, runner_cfg
-from densenets.engine.cli import run_main
+from densenets.engine.cli import command
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -44,7 +44,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+@command
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = runner_cfg.load_config_file(args.config)
     cfg_check.check_cfg_options(cfg, args.cfg_options)
@@ -67,10 +68,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     runner = runner_cfg.build_runner(cfg)
     runner.train()
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

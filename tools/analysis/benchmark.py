@@ -37,7 +37,7 @@ import torch
 from mmengine.config import DictAction
 
 from densenets.analysis.backends import BACKEND_CHOICES
-from densenets.engine.cli import run_main
+from densenets.engine.cli import command
 
 # mode -> (default runs, default warmup)
 DEFAULTS = {"latency": (50, 10), "train": (25, 5), "variants": (20, 3), "data": (3, 0), "eval-cityscapes": (2, 0),
@@ -161,7 +161,8 @@ MODES: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], str]]] = {
 }
 
 
-def run(argv: list[str] | None = None) -> int:
+@command
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     result, text = MODES[args.mode](args)
@@ -169,12 +170,6 @@ def run(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """A config the mode has no peer for, missing predictions (``BenchmarkInputError``), a missing file...: one
-    message, exit status 2 (:func:`densenets.engine.cli.run_main`)."""
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

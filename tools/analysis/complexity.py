@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone
 from torch import nn  # noqa: E402
 
 from densenets.analysis import Complexity, count_complexity  # noqa: E402
-from densenets.engine.cli import UsageError, run_main  # noqa: E402
+from densenets.engine.cli import UsageError, command  # noqa: E402
 
 
 class CliError(UsageError):
-    """A user error: one line ``error: ...``, exit status 2 (:func:`densenets.engine.cli.run_main`)."""
+    """A user error: one line ``error: ...``, exit status 2 (:func:`densenets.engine.cli.command`)."""
 
 
 def parse_options(items: Sequence[str]) -> dict[str, Any]:
@@ -222,9 +222,9 @@ def print_table(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
             raise CliError("--runs and --threads must be >= 1, --warmup >= 0")
         options = ZooOptions(threads=args.threads, runs=args.runs, warmup=args.warmup, max_seconds=args.max_seconds,
                              no_latency=args.no_latency, out=args.out, plot=args.plot)
-        command = "python tools/analysis/complexity.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        cmdline = "python tools/analysis/complexity.py " + " ".join(argv if argv is not None else sys.argv[1:])
         try:
-            text = zoo_tables(run_zoo(options, args.configs, command=command, log=lambda s: print(s, flush=True)))
+            text = zoo_tables(run_zoo(options, args.configs, command=cmdline, log=lambda s: print(s, flush=True)))
         except ValueError as err:
             raise CliError(str(err)) from err
     else:
@@ -237,7 +237,8 @@ def print_table(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
         print(f"README.md block {block}: {'rewritten' if changed else 'unchanged'}")
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+@command
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.table:
@@ -257,10 +258,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         record = {"model": args.target, "shape": list(args.shape), **result.as_dict()}
         print(json.dumps(record))
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

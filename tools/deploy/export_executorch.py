@@ -23,7 +23,7 @@ import torch
 
 from densenets.analysis.bench_inputs import padded_shape
 from densenets.apis.export_cli import export_arguments, fixed_test_shape, model_to_export
-from densenets.engine.cli import UsageError, run_main
+from densenets.engine.cli import UsageError, command
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,7 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run(argv: list[str] | None = None) -> int:
+@command
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         from densenets.deploy.executorch_export import export_executorch, file_sha256
@@ -99,10 +100,6 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     print(f"parity {'OK' if ok else 'FAILED'} (tolerance {args.tolerance:g} absolute + relative)")
     return 0 if ok else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

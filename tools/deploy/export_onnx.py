@@ -17,7 +17,7 @@ import torch
 from densenets.apis.export_cli import export_arguments, fixed_test_shape, model_to_export
 from densenets.deploy import export_onnx, run_onnxruntime
 from densenets.deploy.onnx_export import unmatched_detections
-from densenets.engine.cli import run_main
+from densenets.engine.cli import command
 
 
 def compare(reference, onnx_outputs, names: list[str], with_nms: bool) -> float:
@@ -41,7 +41,8 @@ def compare(reference, onnx_outputs, names: list[str], with_nms: bool) -> float:
     return worst
 
 
-def run(argv: list[str] | None = None) -> int:
+@command
+def main(argv: list[str] | None = None) -> int:
     p = export_arguments("Export a densenets checkpoint to ONNX", "the .onnx file to write")
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--dynamic-batch", action="store_true")
@@ -69,10 +70,6 @@ def run(argv: list[str] | None = None) -> int:
               "check parity with a trained checkpoint")
     print(f"parity {'OK' if ok else 'FAILED'}: max difference {worst:.2e} (tolerance {args.tolerance:g})")
     return 0 if ok else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":
