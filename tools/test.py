@@ -20,7 +20,7 @@ from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
 
 import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
-from densenets.engine import cfg_check, runner_cfg
+from densenets.engine import runner_cfg
 from densenets.engine.cli import command
 
 
@@ -65,12 +65,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 @command
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    cfg = runner_cfg.load_config_file(args.config)
-    cfg_check.check_cfg_options(cfg, args.cfg_options)
-    cfg.merge_from_dict(args.cfg_options)
-    cfg_check.check_config(cfg, train=False)
-    runner_cfg.set_work_dir(cfg, args.work_dir, args.config)
-    runner_cfg.check_work_dir(cfg.work_dir)
+    cfg = runner_cfg.config_for_run(args.config, args.cfg_options, args.work_dir, train=False)
     runner_cfg.apply_launcher(cfg, args.launcher)
     cfg.load_from = args.checkpoint  # None with --backend: the exported program holds the weights
     if args.backend != "torch":

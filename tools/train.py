@@ -15,7 +15,7 @@ from typing import Sequence
 from mmengine.config import DictAction
 
 import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
-from densenets.engine import cfg_check, runner_cfg
+from densenets.engine import runner_cfg
 from densenets.engine.cli import command
 
 
@@ -47,12 +47,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 @command
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    cfg = runner_cfg.load_config_file(args.config)
-    cfg_check.check_cfg_options(cfg, args.cfg_options)
-    cfg.merge_from_dict(args.cfg_options)
-    cfg_check.check_config(cfg)
-    runner_cfg.set_work_dir(cfg, args.work_dir, args.config)
-    runner_cfg.check_work_dir(cfg.work_dir)
+    cfg = runner_cfg.config_for_run(args.config, args.cfg_options, args.work_dir)
     runner_cfg.sync_by_epoch(cfg)
     runner_cfg.apply_launcher(cfg, args.launcher)
     if args.amp:
