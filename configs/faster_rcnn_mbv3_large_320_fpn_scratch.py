@@ -7,8 +7,7 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(name='mobilenet_v3_large', bn_eps=1e-5, bn_momentum=0.1, weights=None, freeze_norm=False,
-                  frozen_stages=-1),
+    backbone=dict(weights=None, freeze_norm=False, frozen_stages=-1),
     rpn_pre_nms_top_n_test=150,
     rpn_post_nms_top_n_test=150,
 )

@@ -6,6 +6,4 @@ _base_ = [
     '_base_/schedules/frcnn_26e.py',
 ]
 
-model = dict(
-    backbone=dict(name='mobilenet_v3_large', bn_eps=1e-5, bn_momentum=0.1, weights=None, freeze_norm=False,
-                  frozen_stages=-1))
+model = dict(backbone=dict(weights=None, freeze_norm=False, frozen_stages=-1))

@@ -8,4 +8,3 @@ _base_ = [
 ]
 
 model = dict(backbone=dict(name='mobilenet_v1', activation='relu6'))
-train_dataloader = dict(batch_size=32)  # per GPU; the schedule assumes 8 GPUs (total 256)

@@ -8,4 +8,3 @@ _base_ = [
 
 # TF's SSD feature extractor scales the final 1280 conv with the width too (no finegrain_classification_mode)
 model = dict(backbone=dict(name='mobilenet_v2', width_mult=0.5, scale_final_conv=True))
-train_dataloader = dict(batch_size=32)  # per GPU; the schedule assumes 8 GPUs (total 256)

@@ -7,4 +7,3 @@ _base_ = [
 ]
 
 model = dict(backbone=dict(name='mobilenet_v3_small', reduced_tail=None))
-train_dataloader = dict(batch_size=32)  # per GPU; the schedule assumes 8 GPUs (total 256)

@@ -7,4 +7,3 @@ _base_ = [
 ]
 
 model = dict(backbone=dict(name='shufflenet_v1', groups=3))
-train_dataloader = dict(batch_size=32)  # per GPU; the schedule assumes 8 GPUs (total 256)

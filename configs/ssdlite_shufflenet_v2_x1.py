@@ -6,4 +6,3 @@ _base_ = [
 ]
 
 model = dict(backbone=dict(name='shufflenet_v2', width_mult=1.0))
-train_dataloader = dict(batch_size=32)  # per GPU; the schedule assumes 8 GPUs (total 256)

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Sequence
 
-from densenets.datasets.cityscapes_labels import CityscapesDataError
+from densenets.engine.cli import UsageError, command
 from densenets.evaluation.cityscapes_files import (
     available_cpus, evaluate_pairs, find_ground_truth, index_predictions, match_predictions)
 from densenets.evaluation.cityscapes_writers import format_scores, scores_to_json
@@ -40,32 +40,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+@command
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        gt_files = find_ground_truth(args.gt_dir)
-        index = index_predictions(args.pred_dir)
-    except CityscapesDataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    gt_files = find_ground_truth(args.gt_dir)
+    index = index_predictions(args.pred_dir)
     pairs, missing, ambiguous, unused = match_predictions(gt_files, index, not args.no_instances)
     if missing or ambiguous:
-        lines = [f"error: {len(missing)} of {len(gt_files)} ground-truth images have no prediction and "
+        lines = [f"{len(missing)} of {len(gt_files)} ground-truth images have no prediction and "
                  f"{len(ambiguous)} have several in {args.pred_dir} (expected exactly one '<city>_<seq>_<frame>*.png')"]
         lines += [f"  missing prediction for {os.path.basename(g)}" for g in missing]
         for g, found in ambiguous.items():
             lines.append(f"  several predictions for {os.path.basename(g)}: {', '.join(found)}")
-        print("\n".join(lines), file=sys.stderr)
-        return 2
+        raise UsageError("\n".join(lines))
     if unused:
         print(f"warning: {len(unused)} prediction files match no ground truth and are ignored, e.g. "
               f"{', '.join(os.path.basename(u) for u in unused[:5])}", file=sys.stderr)
     start = time.perf_counter()
-    try:
-        scores = evaluate_pairs(pairs, args.workers, args.pred_ids).scores()
-    except CityscapesDataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    scores = evaluate_pairs(pairs, args.workers, args.pred_ids).scores()
     print(format_scores(scores))
     print(f"Evaluated {len(pairs)} images ({args.pred_ids}Id predictions) in {time.perf_counter() - start:.2f} s "
           f"(mIoU {100 * scores['averageScoreClasses']:.2f})")

@@ -17,10 +17,11 @@ import sys
 from mmengine.config import DictAction
 
 from densenets.apis import Inferencer
-from densenets.engine.cli import run_main
+from densenets.engine.cli import command
 
 
-def run(argv: list[str] | None = None) -> int:
+@command
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config")
     parser.add_argument("checkpoint", help="checkpoint file ('none': the config's initial weights)")
@@ -41,10 +42,6 @@ def run(argv: list[str] | None = None) -> int:
     print(f"{len(records)} images written to {args.out_dir}; {len(inferencer.skipped)} skipped"
           + (f": {', '.join(inferencer.skipped)}" if inferencer.skipped else ""))
     return 0 if records or not inferencer.skipped else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import sys
 import time
 from typing import Callable
 
+from densenets.engine.cli import command
+
 
 def _coco_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="data/demo_coco", help="output folder (default: data/demo_coco)")
@@ -59,7 +61,8 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Cal
 }
 
 
-def run(argv: list[str] | None = None) -> int:
+@command
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="dataset", required=True, metavar="DATASET")
     for name, (help_text, add_args, run) in SUBCOMMANDS.items():
@@ -69,12 +72,6 @@ def run(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.run(args)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    from densenets.engine.cli import run_main
-
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

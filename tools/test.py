@@ -20,8 +20,8 @@ from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
 
 import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
-from densenets.engine import cfg_check, runner_cfg
-from densenets.engine.cli import run_main
+from densenets.engine import runner_cfg
+from densenets.engine.cli import command
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -62,14 +62,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+@command
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    cfg = runner_cfg.load_config_file(args.config)
-    cfg_check.check_cfg_options(cfg, args.cfg_options)
-    cfg.merge_from_dict(args.cfg_options)
-    cfg_check.check_config(cfg, train=False)
-    runner_cfg.set_work_dir(cfg, args.work_dir, args.config)
-    runner_cfg.check_work_dir(cfg.work_dir)
+    cfg = runner_cfg.config_for_run(args.config, args.cfg_options, args.work_dir, train=False)
     runner_cfg.apply_launcher(cfg, args.launcher)
     cfg.load_from = args.checkpoint  # None with --backend: the exported program holds the weights
     if args.backend != "torch":
@@ -91,10 +87,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     runner.test()
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from typing import Sequence
 from mmengine.config import DictAction
 
 import densenets.engine  # noqa: F401  (allow-lists checkpoint globals, registers hooks)
-from densenets.engine import cfg_check, runner_cfg
-from densenets.engine.cli import run_main
+from densenets.engine import runner_cfg
+from densenets.engine.cli import command
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -44,14 +44,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+@command
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    cfg = runner_cfg.load_config_file(args.config)
-    cfg_check.check_cfg_options(cfg, args.cfg_options)
-    cfg.merge_from_dict(args.cfg_options)
-    cfg_check.check_config(cfg)
-    runner_cfg.set_work_dir(cfg, args.work_dir, args.config)
-    runner_cfg.check_work_dir(cfg.work_dir)
+    cfg = runner_cfg.config_for_run(args.config, args.cfg_options, args.work_dir)
     runner_cfg.sync_by_epoch(cfg)
     runner_cfg.apply_launcher(cfg, args.launcher)
     if args.amp:
@@ -67,10 +63,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     runner = runner_cfg.build_runner(cfg)
     runner.train()
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_main(run, argv)
 
 
 if __name__ == "__main__":

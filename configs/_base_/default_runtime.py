@@ -22,6 +22,10 @@ default_hooks = dict(
 
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 
+# the validation and test loops of every experiment (the schedules set train_cfg)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
 

@@ -14,7 +14,8 @@ _base_ = [
 model = dict(
     # BN momentum 0.1, not MobileNetV3's TF-style 0.01: with a few hundred steps, 0.01 leaves the running statistics
     # near their initial values and the model collapses in eval mode (constant features, AR 0 after 2 epochs)
-    backbone=dict(name='mobilenet_v3_small', bn_eps=1e-3, bn_momentum=0.1),
+    # from scratch: this backbone replaces the base's (ImageNet start, frozen BN and stages) as a whole
+    backbone=dict(_delete_=True, name='mobilenet_v3_small', bn_eps=1e-3, bn_momentum=0.1),
     num_classes=6,  # demo_num_classes of the dataset config
     fpn_taps=('C4', 'C5'),
     fpn_channels=64,
@@ -51,8 +52,6 @@ test_dataloader = val_dataloader
 
 max_epochs = 24  # ~0.3 s per step on 2 CPU cores: about 8 minutes
 train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=max_epochs, val_interval=8)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 # from scratch on a few hundred images: AdamW converges in far fewer steps than the COCO recipe's SGD
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -7,7 +7,8 @@ as the usual exception types with a message that names the file and the problem 
 
     error: checkpoint work_dirs/x/iter_8.pth does not match the model built from the config — ...
 
-and exit status 2. Anything else (a bug) keeps its traceback. ``DENSENETS_DEBUG=1`` in the environment brings the
+and exit status 2. Anything else (a bug) keeps its traceback. A tool's ``main(argv)`` is decorated with
+:func:`command`, which calls it through :func:`run_main`. ``DENSENETS_DEBUG=1`` in the environment brings the
 traceback back for expected errors too.
 
 mmengine's ``Registry.build`` re-raises a constructor's error as ``type(e)(f"class `X` in ...: {e}")`` — the message
@@ -15,6 +16,7 @@ is kept, the type too, so the same rule applies to errors raised while the Runne
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Callable, Sequence
@@ -62,3 +64,14 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         print(format_error(err), file=sys.stderr)
         print(f"(set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
         return EXIT_EXPECTED
+
+
+def command(main: Callable[[Sequence[str] | None], int | None]) -> Callable[[Sequence[str] | None], int]:
+    """Decorate a tool's ``main(argv)`` so that every call goes through :func:`run_main` (tests call it in-process,
+    ``sys.exit(main())`` on the command line)."""
+
+    @functools.wraps(main)
+    def tool_main(argv: Sequence[str] | None = None) -> int:
+        return run_main(main, argv)
+
+    return tool_main

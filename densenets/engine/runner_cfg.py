@@ -14,6 +14,8 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config, ConfigDict
 
+from . import cfg_check
+
 EPOCH_LOOPS = {"EpochBasedTrainLoop"}
 ITER_LOOPS = {"IterBasedTrainLoop"}
 
@@ -45,6 +47,19 @@ def set_work_dir(cfg: Config, work_dir: str | None, config_path: str) -> None:
         cfg.work_dir = work_dir
     elif cfg.get("work_dir") is None:
         cfg.work_dir = osp.join("work_dirs", osp.splitext(osp.basename(config_path))[0])
+
+
+def config_for_run(path: str, cfg_options: dict, work_dir: str | None, train: bool = True) -> Config:
+    """What ``tools/train.py`` and ``tools/test.py`` do first: read the config, check ``--cfg-options`` against its
+    keys and merge them, check its keys (:mod:`.cfg_check`; ``train=False``: no training keys needed), set the work
+    dir (:func:`set_work_dir`) and check that it is writable."""
+    cfg = load_config_file(path)
+    cfg_check.check_cfg_options(cfg, cfg_options)
+    cfg.merge_from_dict(cfg_options)
+    cfg_check.check_config(cfg, train=train)
+    set_work_dir(cfg, work_dir, path)
+    check_work_dir(cfg.work_dir)
+    return cfg
 
 
 def train_by_epoch(cfg: Config) -> bool:

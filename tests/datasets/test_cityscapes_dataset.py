@@ -19,6 +19,7 @@ from densenets.datasets.cityscapes_labels import (
 )
 from densenets.datasets.demo.cityscapes_demo import make_cityscapes_demo, make_tiny_cityscapes_demo
 from densenets.registry import DATASETS
+from tool_loader import load_tool
 
 
 #: the test pipeline of configs/_base_/datasets/cityscapes_769x769.py
@@ -159,12 +160,7 @@ def test_demo_is_deterministic(tmp_path):
 
 
 def test_make_demo_data_cityscapes_subcommand(tmp_path):
-    import importlib.util
-
-    tool = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "make_demo_data.py")
-    spec = importlib.util.spec_from_file_location("make_demo_data_tool", tool)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_tool("make_demo_data.py")
     out = str(tmp_path / "demo")
     assert mod.main(["cityscapes", "--out", out, "--num-train", "2", "--num-val", "1", "--size", "32", "64"]) == 0
     ds = _dataset(out, "val")

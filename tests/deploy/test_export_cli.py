@@ -1,31 +1,22 @@
 """tools/deploy/export_onnx.py as a command: a matching checkpoint exports and passes the parity check; a checkpoint
-of another config is refused with the first mismatching keys named and nothing written."""
+of another config is refused with the first mismatching keys named and nothing written. Both exporters
+(densenets/apis/export_cli.py) report an expected error in one line with exit status 2."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import onnx
-import pytest
 import torch
 
 from densenets.apis import build_model, load_config
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "tools" / "deploy" / "export_onnx.py"
 SSD_SMALL = str(ROOT / "configs" / "ssdlite_mbv3_small.py")
 SSD_LARGE = str(ROOT / "configs" / "ssdlite_mbv3_large.py")
 SEG_SMALL = str(ROOT / "configs" / "lraspp_mbv3_small_cityscapes.py")
-
-
-def _load_cli():
-    spec = importlib.util.spec_from_file_location("densenets_export_onnx_cli", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cli = _load_cli()
+cli = load_tool("deploy/export_onnx.py")
+executorch_cli = load_tool("deploy/export_executorch.py")
 
 
 def _save(config: str, path: Path) -> dict[str, torch.Tensor]:
@@ -70,6 +61,22 @@ def test_matching_checkpoint_exports_with_parity(tmp_path: Path, capsys) -> None
     assert not any(n.op_type == "BatchNormalization" for n in graph.node)  # BN folded
 
 
-def test_with_nms_on_a_segmentor_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="SSDLite"):
-        cli.main([SEG_SMALL, "none", "--out", str(tmp_path / "x.onnx"), "--shape", "64", "128", "--with-nms"])
+def test_with_nms_on_a_segmentor_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    rc = cli.main([SEG_SMALL, "none", "--out", str(tmp_path / "x.onnx"), "--shape", "64", "128", "--with-nms"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and "SSDLite" in err and "Traceback" not in err
+
+
+def test_executorch_exporter_refuses_a_missing_checkpoint_in_one_line(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "x.pte"
+    rc = executorch_cli.main([SSD_SMALL, str(tmp_path / "nope.pth"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and "nope.pth: no such file" in err and "nothing was exported" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_executorch_exporter_needs_a_shape_for_a_config_that_keeps_the_image_size(tmp_path: Path, capsys) -> None:
+    rc = executorch_cli.main([SEG_SMALL, "none", "--out", str(tmp_path / "x.pte")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "the test pipeline keeps each image's size; pass --shape H W" in err
+    assert "Traceback" not in err

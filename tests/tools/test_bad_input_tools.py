@@ -1,9 +1,9 @@
-"""Every tool: an expected error is one message and exit status 2, no traceback (DENSENETS_DEBUG=1 brings it back);
+"""Every tool: an expected error is one message and exit status 2, no traceback (DENSENETS_DEBUG=1 brings it back),
+train / test / infer / eval_cityscapes / analysis/benchmark / analysis/complexity alike;
 checkpoints of another model are refused by tools/test.py, tools/train.py --load-from/--resume and tools/infer.py;
 infer.py writes one output per input, also for equal file names in different folders, and counts broken symlinks."""
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import os
@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = str(ROOT / "tests/engine/tiny_config.py")
@@ -22,14 +23,9 @@ SSD = str(ROOT / "configs/ssdlite_mbv3_small.py")
 sys.path.insert(0, str(ROOT / "tests/engine"))
 
 
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"densenets_tool_{name.replace('/', '_')}", ROOT / "tools" / name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train, test, infer = _tool("train.py"), _tool("test.py"), _tool("infer.py")
+train, test, infer = load_tool("train.py"), load_tool("test.py"), load_tool("infer.py")
+eval_cityscapes = load_tool("eval_cityscapes.py")
+benchmark, complexity = load_tool("analysis/benchmark.py"), load_tool("analysis/complexity.py")
 
 
 _runs = itertools.count()
@@ -165,3 +161,18 @@ def test_output_names_are_unique() -> None:
     assert output_names(["x/a/i.jpg", "x/b/i.jpg"]) == ["a/i", "b/i"]
     assert output_names(["i.jpg"]) == ["i"]
     assert output_names(["d/i.jpg", "d/i.png", "d/i.jpg", None]) == ["i_jpg", "i_png", "i_jpg_2", "image_00003"]
+
+
+def test_eval_cityscapes_and_the_analysis_tools_report_expected_errors_in_one_line(tmp_path, capsys,
+                                                                                    monkeypatch) -> None:
+    missing = tmp_path / "no_gt"
+    (tmp_path / "preds").mkdir()
+    assert eval_cityscapes.main([str(tmp_path / "preds"), "--gt-dir", str(missing)]) == 2
+    _one_error(capsys, str(missing))
+    assert benchmark.main([str(tmp_path / "nope.py"), "--runs", "1"]) == 2
+    _one_error(capsys, "nope.py")
+    assert complexity.main([str(tmp_path / "nope.py")]) == 2
+    _one_error(capsys, "config file not found", "nope.py")
+    monkeypatch.setenv("DENSENETS_DEBUG", "1")
+    with pytest.raises(ValueError):
+        eval_cityscapes.main([str(tmp_path / "preds"), "--gt-dir", str(missing)])

@@ -16,20 +16,11 @@ from densenets.datasets.cityscapes_labels import LABEL_TO_TRAIN
 from densenets.datasets.demo.cityscapes_demo import make_tiny_cityscapes_demo
 from densenets.evaluation import cityscapes_files as files
 from densenets.evaluation.cityscapes_metric import TrainIdPredictionsError
+from tool_loader import load_tool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOL = os.path.join(ROOT, "tools", "eval_cityscapes.py")
 KEYS = ("averageScoreClasses", "averageScoreInstClasses", "averageScoreCategories", "averageScoreInstCategories")
-
-
-def _load_tool():
-    """The command line's main(), imported from the tools folder (it is a script, not a package module)."""
-    sys.path.insert(0, os.path.dirname(TOOL))
-    try:
-        import eval_cityscapes
-    finally:
-        sys.path.pop(0)
-    return eval_cityscapes
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +76,7 @@ def test_workers_give_identical_sums(data):
 
 
 def test_missing_and_duplicate_predictions_are_listed(data, tmp_path, capsys):
-    tool = _load_tool()
+    tool = load_tool("eval_cityscapes.py")
     gt_dir, pred_dir = data
     bad = str(tmp_path / "pred")
     shutil.copytree(pred_dir, bad)
@@ -100,7 +91,7 @@ def test_missing_and_duplicate_predictions_are_listed(data, tmp_path, capsys):
 
 
 def test_wrong_size_and_trainid_predictions_are_named(data, tmp_path, capsys):
-    tool = _load_tool()
+    tool = load_tool("eval_cityscapes.py")
     gt_dir, pred_dir = data
     bad = str(tmp_path / "pred")
     shutil.copytree(pred_dir, bad)
@@ -114,7 +105,7 @@ def test_wrong_size_and_trainid_predictions_are_named(data, tmp_path, capsys):
 
 
 def test_default_workers_are_the_usable_cpus():
-    tool = _load_tool()
+    tool = load_tool("eval_cityscapes.py")
     assert files.available_cpus() == tool.parse_args(["preds"]).workers
     expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert tool.parse_args(["preds"]).workers == expected
@@ -144,7 +135,7 @@ def _strip_void(pred_dir: str, out: str) -> str:
 
 def test_trainid_predictions_read_as_labelids_stop_with_a_message(data, tmp_path, capsys):
     """Issue: trainId PNGs (0..18, no 255) used to score mIoU 0.00 with exit 0."""
-    tool = _load_tool()
+    tool = load_tool("eval_cityscapes.py")
     gt_dir, pred_dir = data
     train = _strip_void(_as_train_ids(pred_dir, str(tmp_path / "t")), str(tmp_path / "train"))
     assert tool.main([train, "--gt-dir", gt_dir, "--workers", "1"]) == 2
@@ -159,7 +150,7 @@ def test_pred_ids_train_equals_official_on_the_labelid_files(data, tmp_path, cap
     """--pred-ids train on trainId files == the official script on the same predictions written as labelIds."""
     from densenets.datasets.cityscapes_labels import train_ids_to_label_ids
 
-    tool = _load_tool()
+    tool = load_tool("eval_cityscapes.py")
     gt_dir, pred_dir = data
     train = _as_train_ids(pred_dir, str(tmp_path / "train"))
     as_label = str(tmp_path / "as_label")

@@ -2,7 +2,6 @@
 with an SSDLite and a segmentation config; overlays, label maps and predictions.json; unreadable inputs counted."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,21 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tools" / "infer.py"
 SSD = str(ROOT / "configs" / "ssdlite_mbv3_small.py")
 SEG = str(ROOT / "configs" / "lraspp_mbv3_small_cityscapes.py")
-
-
-def _load_cli():
-    spec = importlib.util.spec_from_file_location("densenets_infer_cli", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cli = _load_cli()
+cli = load_tool("infer.py")
 
 
 @pytest.fixture()

@@ -37,6 +37,7 @@ import torch
 from mmengine.config import DictAction
 
 from densenets.analysis.backends import BACKEND_CHOICES
+from densenets.engine.cli import command
 
 # mode -> (default runs, default warmup)
 DEFAULTS = {"latency": (50, 10), "train": (25, 5), "variants": (20, 3), "data": (3, 0), "eval-cityscapes": (2, 0),
@@ -160,16 +161,11 @@ MODES: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], str]]] = {
 }
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    from densenets.analysis.bench_inputs import BenchmarkInputError
-
-    try:
-        result, text = MODES[args.mode](args)
-    except BenchmarkInputError as err:  # a config the mode has no peer for, missing predictions...
-        print(f"benchmark.py: error: {err}", file=sys.stderr)
-        return 2
+    result, text = MODES[args.mode](args)
     print(text)
     if args.json:
         print(json.dumps(result))

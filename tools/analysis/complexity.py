@@ -34,10 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone
 from torch import nn  # noqa: E402
 
 from densenets.analysis import Complexity, count_complexity  # noqa: E402
+from densenets.engine.cli import UsageError, command  # noqa: E402
 
 
-class CliError(Exception):
-    """A user error: printed as ``complexity.py: error: ...``, exit status 2."""
+class CliError(UsageError):
+    """A user error: one line ``error: ...``, exit status 2 (:func:`densenets.engine.cli.command`)."""
 
 
 def parse_options(items: Sequence[str]) -> dict[str, Any]:
@@ -221,9 +222,9 @@ def print_table(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
             raise CliError("--runs and --threads must be >= 1, --warmup >= 0")
         options = ZooOptions(threads=args.threads, runs=args.runs, warmup=args.warmup, max_seconds=args.max_seconds,
                              no_latency=args.no_latency, out=args.out, plot=args.plot)
-        command = "python tools/analysis/complexity.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        cmdline = "python tools/analysis/complexity.py " + " ".join(argv if argv is not None else sys.argv[1:])
         try:
-            text = zoo_tables(run_zoo(options, args.configs, command=command, log=lambda s: print(s, flush=True)))
+            text = zoo_tables(run_zoo(options, args.configs, command=cmdline, log=lambda s: print(s, flush=True)))
         except ValueError as err:
             raise CliError(str(err)) from err
     else:
@@ -236,6 +237,7 @@ def print_table(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
         print(f"README.md block {block}: {'rewritten' if changed else 'unchanged'}")
 
 
+@command
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -244,19 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--table prints a README table; give no CONFIG_OR_BACKBONE with it")
         if args.write_readme and (args.names or args.configs):
             parser.error("--write-readme writes the whole table: drop --names / --configs")
-        try:
-            print_table(args, argv)
-        except CliError as err:
-            parser.error(str(err))
+        print_table(args, argv)
         return 0
     if args.target is None:
         parser.error("give a config file or a backbone name (or --table NAME)")
     if min(args.shape) < 1:
         parser.error(f"--shape must be positive, got {args.shape}")
-    try:
-        result, label = measure(args.target, args)
-    except CliError as err:
-        parser.error(str(err))
+    result, label = measure(args.target, args)
     print(format_table(result, label, args.shape))
     if args.json:
         record = {"model": args.target, "shape": list(args.shape), **result.as_dict()}

@@ -20,35 +20,17 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import DictAction
 
 from densenets.analysis.bench_inputs import padded_shape
-from densenets.apis import CheckpointMismatchError, build_model, load_config, load_model_weights
-
-
-def fixed_test_shape(cfg) -> tuple[int, int] | None:
-    """The test pipeline's fixed ``Resize`` (height, width), or ``None`` when it keeps the image size."""
-    pipeline = cfg.get("test_dataloader", {}).get("dataset", {}).get("pipeline", [])
-    for step in pipeline:
-        for t in step.get("transforms", [step]) if isinstance(step, dict) else []:
-            if isinstance(t, dict) and t.get("type") == "Resize" and "height" in t:
-                return int(t["height"]), int(t["width"])
-    return None
+from densenets.apis.export_cli import export_arguments, fixed_test_shape, model_to_export
+from densenets.engine.cli import UsageError, command
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("config")
-    p.add_argument("checkpoint", help="checkpoint file ('none': the config's initial weights)")
-    p.add_argument("--out", required=True, help="the .pte file to write (model.json is written beside it)")
-    p.add_argument("--shape", type=int, nargs=2, metavar=("H", "W"), help="network input size")
-    p.add_argument("--with-argmax", action="store_true", help="segmentors: also output the label map")
+    p = export_arguments(__doc__.splitlines()[0], "the .pte file to write (model.json is written beside it)")
     p.add_argument("--quantize", choices=["int8"], default=None, help="int8 post-training quantization (PT2E)")
     p.add_argument("--calib-data", default="train", help="split of the config (train|val|test) or an image folder")
     p.add_argument("--calib-images", type=int, default=100, help="number of calibration images")
-    p.add_argument("--no-verify", action="store_true")
-    p.add_argument("--tolerance", type=float, default=1e-4)
-    p.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     args = p.parse_args(argv)
     if not args.out.endswith(".pte"):
         p.error(f"--out {args.out}: an ExecuTorch program file ends in .pte")
@@ -57,38 +39,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         from densenets.deploy.executorch_export import export_executorch, file_sha256
     except ImportError as err:
-        print(f"error: ExecuTorch is not installed ({err}); pip install -e .[mobile]", file=sys.stderr)
-        return 2
-    cfg = load_config(args.config, args.cfg_options)
-    model = build_model(cfg)
+        raise UsageError(f"ExecuTorch is not installed ({err}); pip install -e .[mobile]") from err
+    cfg, model = model_to_export(args)
     meta = dict(config=osp.relpath(args.config), config_text=cfg.pretty_text, checkpoint=None, checkpoint_sha256=None)
     if args.checkpoint.lower() != "none":
-        try:
-            load_model_weights(model, args.checkpoint)
-        except (CheckpointMismatchError, FileNotFoundError, RuntimeError) as err:
-            print(f"error: {err}\n(config: {args.config}; nothing was exported)", file=sys.stderr)
-            return 2
         meta.update(checkpoint=args.checkpoint, checkpoint_sha256=file_sha256(args.checkpoint))
     shape = tuple(args.shape) if args.shape else fixed_test_shape(cfg)
     if shape is None:
-        print(f"error: {args.config}: the test pipeline keeps each image's size; pass --shape H W (the image size "
-              "the program will take)", file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.config}: the test pipeline keeps each image's size; pass --shape H W (the image size "
+                         "the program will take)")
     shape = padded_shape(model, shape)
     calib = None
     if args.quantize:
         from densenets.deploy.calibration import calibration_set
 
-        try:
-            calib = calibration_set(cfg, args.calib_data, args.calib_images, shape)
-        except (FileNotFoundError, ValueError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+        calib = calibration_set(cfg, args.calib_data, args.calib_images, shape)  # a bad set: an expected error
         meta["calibration"] = calib.describe()
         print(f"calibrating on {len(calib.images)} images of the {calib.source} ({calib.resized} resized to "
               f"{shape[0]}x{shape[1]})")

@@ -9,26 +9,15 @@ After export the same random image runs through PyTorch and onnxruntime and the 
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
 
-from densenets.apis import CheckpointMismatchError, build_model, load_config, load_model_weights
+from densenets.apis.export_cli import export_arguments, fixed_test_shape, model_to_export
 from densenets.deploy import export_onnx, run_onnxruntime
 from densenets.deploy.onnx_export import unmatched_detections
-
-
-def default_shape(cfg) -> tuple[int, int]:
-    """The input size the config evaluates at (the test pipeline's fixed resize), else 320 x 320."""
-    pipeline = cfg.get("test_dataloader", {}).get("dataset", {}).get("pipeline", [])
-    for step in pipeline:
-        for t in step.get("transforms", [step]) if isinstance(step, dict) else []:
-            if isinstance(t, dict) and t.get("type") == "Resize" and "height" in t:
-                return int(t["height"]), int(t["width"])
-    return 320, 320
+from densenets.engine.cli import command
 
 
 def compare(reference, onnx_outputs, names: list[str], with_nms: bool) -> float:
@@ -52,32 +41,19 @@ def compare(reference, onnx_outputs, names: list[str], with_nms: bool) -> float:
     return worst
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Export a densenets checkpoint to ONNX")
-    p.add_argument("config")
-    p.add_argument("checkpoint", help="checkpoint file ('none': the config's initial weights)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--shape", type=int, nargs=2, metavar=("H", "W"))
+    p = export_arguments("Export a densenets checkpoint to ONNX", "the .onnx file to write")
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--dynamic-batch", action="store_true")
     p.add_argument("--with-nms", action="store_true",
                    help="SSDLite: decoding + top-k + NMS inside the graph (the post-processing's first pass only)")
-    p.add_argument("--with-argmax", action="store_true", help="segmentors: also output the label map")
     p.add_argument("--opset", type=int, default=17)
-    p.add_argument("--no-verify", action="store_true")
-    p.add_argument("--tolerance", type=float, default=1e-4)
-    p.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     args = p.parse_args(argv)
 
-    cfg = load_config(args.config, args.cfg_options)
-    model = build_model(cfg)
-    if args.checkpoint.lower() != "none":
-        try:
-            load_model_weights(model, args.checkpoint)
-        except (CheckpointMismatchError, FileNotFoundError, RuntimeError) as err:
-            print(f"error: {err}\n(config: {args.config}; nothing was exported)", file=sys.stderr)
-            return 2
-    shape = tuple(args.shape) if args.shape else default_shape(cfg)
+    cfg, model = model_to_export(args)
+    # the input size the config evaluates at (the test pipeline's fixed resize), else 320 x 320
+    shape = tuple(args.shape) if args.shape else fixed_test_shape(cfg) or (320, 320)
     wrapper, names = export_onnx(model, args.out, shape, args.batch, args.dynamic_batch, args.with_nms,
                                  args.with_argmax, args.opset)
     print(f"wrote {args.out}: input image [{'batch' if args.dynamic_batch else args.batch}, 3, {shape[0]}, "
@@ -97,6 +73,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from densenets.engine.cli import run_main
-
-    sys.exit(run_main(main))
+    sys.exit(main())

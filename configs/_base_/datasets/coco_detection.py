@@ -1,6 +1,11 @@
 # COCO 2017 detection: the dataloaders and the evaluator that every COCO dataset config shares. The task's dataset
 # configs inherit this file and add their pipelines (`train_pipeline` / `test_pipeline`) and batch sizes:
 # coco_ssdlite_320.py (SSDLite), coco_frcnn_{300,320,600,800}.py (Faster R-CNN, one per shorter side), demo_coco.py.
+# Why each coco_frcnn_*.py writes its two pipelines out, though they differ only in the resize: mmengine executes a
+# base file before (and without) its children, so a child's `short` cannot reach a list built here, and it replaces
+# a list wholesale (no merge into `pipeline`); rebuilding the nested Albumentations list in every child, or splitting
+# the resize into a pipeline step of its own (another albumentations call: box coordinates then differ by ~1e-5 px),
+# would not read or behave better. A config varies a flat list by rebuilding it from `_base_` (cityscapes_512x1024.py).
 # Data layout: data/coco/annotations/instances_{train,val}2017.json, data/coco/{train,val}2017/ (see README).
 # Another root: --cfg-options train_dataloader.dataset.data_root=... val_dataloader.dataset.data_root=...
 dataset_type = 'CocoDetection'
@@ -23,19 +28,12 @@ train_dataloader = dict(
     ),
 )
 val_dataloader = dict(
+    train_dataloader,  # its workers and collate_fn; one image per batch, in order, every image
     batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    collate_fn=dict(type='dense_list_collate'),  # one data_samples dict per image (densenets/engine/collate.py)
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/instances_val2017.json',
-        data_prefix=dict(img='val2017/'),
-        test_mode=True,
-    ),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='annotations/instances_val2017.json',
+                 data_prefix=dict(img='val2017/'), test_mode=True),
 )
 test_dataloader = val_dataloader
 

@@ -15,8 +15,6 @@ param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=320000, by_epoch=False),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=320000, val_interval=32000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 # checkpoint and validation every 32k of the 320k iterations (tools/train.py also makes the hooks' by_epoch follow the
 # iteration-based loop)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=32000))

@@ -1,9 +1,6 @@
 # What the Faster R-CNN schedules (frcnn_1x.py, frcnn_26e.py) share: epoch loops, SGD lr 0.02 for a total batch of
 # 16 (8 GPUs x 2 images), momentum 0.9, weight decay 1e-4 (Detectron / mmdetection and torchvision
 # references/detection alike). Each schedule adds its length, warm-up and lr steps.
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),

@@ -5,15 +5,14 @@ import contextlib
 import hashlib
 import io
 import json
-import importlib.util
 from pathlib import Path
 
 from PIL import Image
 from pycocotools.coco import COCO
 
 from densenets.datasets.demo import DEMO_CATEGORIES, make_coco_demo
+from tool_loader import load_tool
 
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -54,9 +53,7 @@ def test_format_and_contents(tmp_path):
 
 def test_same_seed_same_bytes_and_cli(tmp_path):
     make_coco_demo(str(tmp_path / "a"), num_train=4, num_val=2, seed=7)
-    spec = importlib.util.spec_from_file_location("make_demo_data", ROOT / "tools" / "make_demo_data.py")
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = load_tool("make_demo_data.py")
     assert cli.main(["coco", "--out", str(tmp_path / "b"), "--num-train", "4", "--num-val", "2", "--seed", "7"]) == 0
     make_coco_demo(str(tmp_path / "c"), num_train=4, num_val=2, seed=8)
     a, b, c = (_digest(tmp_path / n) for n in "abc")
