@@ -22,6 +22,9 @@ latency measured here, one marker per backend (:func:`zoo_figure`).
   figure (at least one run), so the segmentation rows use few runs. Faster R-CNN runs eager only (``eager`` /
   ``fused``): it does not export to ExecuTorch (``torchvision::roi_align`` has no kernel) and the exported-program
   runner (``densenets.deploy.runtimes.ExportedModel``) runs SSDLite and segmentors only.
+* ``rows``: a JSON file that keeps every measured config (written after each one) with the settings it was measured
+  with; a later run with the same settings takes the configs it holds from it instead of measuring them again, so a
+  long zoo can run in parts (``--configs`` patterns) or resume after an interruption.
 * Paper figures: ``densenets/analysis/paper_figures.py`` (mAP / mIoU and Pixel phone latencies: for reference, not
   comparable with a desktop CPU).
 """
@@ -30,13 +33,14 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import importlib.util
+import json
 import os
 import platform
 import shutil
 import tempfile
 import textwrap
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -79,6 +83,7 @@ class ZooOptions:
     plot: str | None = None  # PNG of accuracy vs latency
     backends: tuple[str, ...] = ("eager",)
     export_dir: str = "work_dirs/zoo_exports"  # the exported programs while they are timed
+    rows: str | None = None  # JSON keeping each measured config; configs already in it are reused (same settings)
 
 
 @dataclass
@@ -92,6 +97,50 @@ class Row:
     latency_half: dict[str, Timing] = field(default_factory=dict)  # segmentation at 512x1024
     paper: PaperFigures | None = None
     errors: dict[str, str] = field(default_factory=dict)  # "backend HxW" -> why it has no figure
+
+
+# -- the rows file: a long zoo in parts ---------------------------------------------------------------------------
+def settings(options: ZooOptions) -> dict:
+    """What a measured row depends on; rows of a rows file measured otherwise are not reused."""
+    return dict(threads=options.threads, runs=options.runs, warmup=options.warmup, max_seconds=options.max_seconds,
+                no_latency=options.no_latency, backends=list(options.backends), torch=torch.__version__)
+
+
+def _row_dict(row: Row, seconds: float) -> dict:
+    return dict(task=row.task, shape=list(row.shape), params=row.params, madds=row.madds,
+                latency={b: asdict(t) for b, t in row.latency.items()},
+                latency_half={b: asdict(t) for b, t in row.latency_half.items()}, errors=row.errors, seconds=seconds)
+
+
+def load_rows(path: str | None, options: ZooOptions) -> dict[str, tuple[Row, float]]:
+    """The rows (and measuring seconds) kept in ``path`` by earlier runs; ``{}`` when it does not exist yet."""
+    if not path or not os.path.exists(path):
+        return {}
+    try:
+        data = json.loads(Path(path).read_text())
+        saved, items = data["settings"], data["rows"].items()
+        rows = {name: (Row(name, d["task"], tuple(d["shape"]), d["params"], d["madds"],
+                           {b: Timing(**t) for b, t in d["latency"].items()},
+                           {b: Timing(**t) for b, t in d["latency_half"].items()}, paper_figures(name),
+                           dict(d["errors"])), float(d["seconds"])) for name, d in items}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"model_zoo: {path}: not a rows file of this tool ({type(err).__name__}: {err}); "
+                         "remove it to measure again") from err
+    now = settings(options)
+    if saved != now:
+        differ = ", ".join(f"{k} {saved.get(k)!r} there, {now.get(k)!r} now" for k in sorted(set(saved) | set(now))
+                           if saved.get(k) != now.get(k))
+        raise ValueError(f"model_zoo: {path} holds rows measured with other settings ({differ}); run with the same "
+                         "options or remove the file")
+    return rows
+
+
+def save_rows(path: str, rows: dict[str, tuple[Row, float]], options: ZooOptions) -> None:
+    from densenets.engine.checkpoint import atomic_write_bytes
+
+    data = dict(settings=settings(options), rows={name: _row_dict(r, sec) for name, (r, sec) in rows.items()})
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(json.dumps(data, indent=1).encode(), path)
 
 
 def discover(configs_dir: Path, only: list[str] | None) -> list[tuple[str, Path]]:
@@ -299,11 +348,13 @@ PLOT_CAPTION = (
     "holds, their accuracy is not the paper's (see README \"On device\" for int8 accuracy on the demo sets).")
 
 
-def write_markdown(rows: list[Row], args: ZooOptions, command: str, elapsed: float) -> None:
+def write_markdown(rows: list[Row], args: ZooOptions, command: str, elapsed: float, reused: int = 0) -> None:
     measured = ", ".join(BACKEND_LABELS[b] for b in args.backends)
+    earlier = (f" ({reused} of the {len(rows)} configs measured by earlier runs with the same settings, kept in "
+               f"`{args.rows}`)" if reused else "")
     lines = ["# Model zoo (measured)", "",
-             f"Generated by `{command}` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC in "
-             f"{elapsed / 60:.1f} min. Do not edit by hand.", "",
+             f"Generated by `{command}` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+             f"{elapsed / 60:.1f} min of measurement{earlier}. Do not edit by hand.", "",
              f"Machine: {environment(args)}.", "",
              f"Latency = the network alone, batch 1, random weights, on {measured} "
              "(`densenets/analysis/backends.py`: eager `model(x, mode='tensor')` without BN folding; the exported "
@@ -490,17 +541,29 @@ def run_zoo(options: ZooOptions, configs: list[str] | None = None, configs_dir: 
         check_backends(options.backends)
     torch.set_num_threads(options.threads)
     start = time.perf_counter()
-    rows = []
+    kept = load_rows(options.rows, options)
+    rows, elapsed, reused = [], 0.0, 0
     for task, path in sorted(discover(Path(configs_dir), configs), key=_paper_order):
-        row = measure(task, path, options, log)
+        if path.stem in kept and kept[path.stem][0].task == task:
+            row, seconds = kept[path.stem]
+            reused += 1
+            log(f"{row.name}: measured earlier, kept in {options.rows}")
+        else:
+            t0 = time.perf_counter()
+            row = measure(task, path, options, log)
+            seconds = time.perf_counter() - t0
+            if options.rows:  # after every config: an interrupted run loses at most the config it was measuring
+                kept[row.name] = (row, seconds)
+                save_rows(options.rows, kept, options)
+        elapsed += seconds
         rows.append(row)
         lat = "  ".join(f"{b} {_lat(t)}" for b, t in row.latency.items())
         half = "  ".join(f"{b} {_lat(t)}" for b, t in row.latency_half.items())
         log(f"{row.name:40s} {row.params / 1e6:7.3f}M {row.madds / 1e9:8.3f}B  {lat}" + (f"  | half {half}" if half
                                                                                          else ""))
-    elapsed = time.perf_counter() - start
-    write_markdown(rows, options, command, elapsed)
+    write_markdown(rows, options, command, elapsed, reused)
     if options.plot:
         write_plot(rows, options.plot, f"densenets model zoo — {environment(options)}", options.backends)
-    log(f"wrote {options.out}" + (f" and {options.plot}" if options.plot else "") + f" in {elapsed:.0f} s")
+    log(f"wrote {options.out}" + (f" and {options.plot}" if options.plot else "")
+        + f" in {time.perf_counter() - start:.0f} s")
     return rows

@@ -8,7 +8,8 @@ the README's tables of them beside the papers' figures.
     python tools/analysis/complexity.py --table backbones --names shufflenet_v2 --json
     OMP_NUM_THREADS=1 python tools/analysis/complexity.py --table zoo --threads 1 --runs 10 --warmup 2 \
         --out docs/model_zoo.md --plot docs/model_zoo.png [--configs NAME_OR_PATTERN ...] [--no-latency] \
-        [--backends eager onnxruntime executorch executorch_int8] [--max-seconds 10] [--write-readme]
+        [--backends eager onnxruntime executorch executorch_int8] [--max-seconds 10] [--rows ROWS.json] \
+        [--write-readme]
 
 ``--table`` prints one of the README's generated tables (``densenets.analysis.tables``; ``zoo`` also times every
 config's model on each of ``--backends``, ``densenets.analysis.model_zoo``, and writes ``--out`` and ``--plot``: the
@@ -187,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
                         + " (densenets/analysis/backends.py; Faster R-CNN: eager / fused only)")
     tables.add_argument("--export-dir", default="work_dirs/zoo_exports",
                         help="--table zoo: where the exported programs are written while they are timed")
+    tables.add_argument("--rows", default=None, metavar="JSON",
+                        help="--table zoo: keep each measured config in this file and reuse those it holds (same "
+                        "settings), so that a long zoo runs in parts or resumes after an interruption")
     tables.add_argument("--threads", type=int, default=1, help="--table zoo: CPU threads")
     tables.add_argument("--runs", type=int, default=20, help="--table zoo: timed runs per figure")
     tables.add_argument("--warmup", type=int, default=3, help="--table zoo: untimed runs first")
@@ -230,7 +234,8 @@ def print_table(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
             raise CliError("--runs and --threads must be >= 1, --warmup >= 0")
         options = ZooOptions(threads=args.threads, runs=args.runs, warmup=args.warmup, max_seconds=args.max_seconds,
                              no_latency=args.no_latency, out=args.out, plot=args.plot,
-                             backends=tuple(dict.fromkeys(args.backends)), export_dir=args.export_dir)
+                             backends=tuple(dict.fromkeys(args.backends)), export_dir=args.export_dir,
+                             rows=args.rows)
         command = "python tools/analysis/complexity.py " + " ".join(argv if argv is not None else sys.argv[1:])
         try:
             rows = run_zoo(options, args.configs, command=command, log=lambda s: print(s, flush=True))
