@@ -469,6 +469,7 @@ def zoo_figure(rows: list[Row], title: str, backends: Sequence[str] = BACKEND_CH
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
 
     panels = plot_points(rows, backends)
     if not panels:
@@ -499,7 +500,9 @@ def zoo_figure(rows: list[Row], title: str, backends: Sequence[str] = BACKEND_CH
         ax.set_xlabel("latency, network alone (ms, median; log scale)", fontsize=8)
         ax.set_ylabel(ylabel, fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
-        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 10, 100 ms; minor: 2, 3, 5 x 10^k
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "235" else ""))
+        ax.tick_params(which="both", labelsize=7)
     handles = [Line2D([], [], linestyle="none", marker=STYLES[b][0], color=STYLES[b][1], label=BACKEND_LABELS[b])
                for b in used]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
