@@ -221,6 +221,8 @@ def measure(task: str, path: Path, args: ZooOptions, log=print) -> Row:
 
 def _time_backend(backend: str, model: torch.nn.Module, hw: tuple[int, int], args: ZooOptions) -> Timing:
     """Network alone on ``backend`` (one export for an exported backend, removed after timing)."""
+    if backend not in EXPORTED:  # eager / fused: nothing is written
+        return _time_model_only(backend_candidate(backend, model, hw, hw, "", args.threads).model_only, args)
     os.makedirs(args.export_dir, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix=f"{backend}_", dir=args.export_dir)
     try:
