@@ -256,6 +256,52 @@ def test_model_zoo_on_one_config(tmp_path: Path) -> None:
         assert img.format == "PNG" and img.size[0] > 500
 
 
+def test_model_zoo_backends_fill_their_columns_and_leave_no_exports(tmp_path: Path) -> None:
+    """``--backends eager onnxruntime`` on one config named by a pattern: two latency columns, the programs removed."""
+    md, exports = tmp_path / "zoo.md", tmp_path / "exports"
+    rc = complexity.main(["--table", "zoo", "--configs", "ssdlite_mbv3_sm?ll", "--runs", "2", "--warmup", "0",
+                          "--backends", "eager", "onnxruntime", "--export-dir", str(exports), "--out", str(md)])
+    assert rc == 0
+    lines = md.read_text().splitlines()
+    header = next(line for line in lines if line.startswith("| config | params (M)"))
+    assert "| PyTorch eager | onnxruntime | paper mAP |" in header
+    row = next(line for line in lines if line.startswith("| `ssdlite_mbv3_small`"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[3].endswith("n=2)") and cells[4].endswith("n=2)") and cells[5] == "16.1"
+    assert not any(line.startswith("| `ssdlite_mbv3_small_full`") for line in lines)  # the pattern matched one
+    assert exports.is_dir() and not any(exports.iterdir())
+
+
+def test_model_zoo_rows_file_runs_the_zoo_in_parts(tmp_path: Path, monkeypatch, capsys) -> None:
+    """``--rows``: a second run reuses the configs the first measured (same settings) and measures only the rest;
+    other settings or a damaged file are errors naming the file."""
+    from densenets.analysis import model_zoo
+
+    rows, md1, md2 = tmp_path / "rows.json", tmp_path / "a.md", tmp_path / "b.md"
+    common = ["--table", "zoo", "--warmup", "0", "--rows", str(rows)]
+    assert complexity.main([*common, "--runs", "1", "--configs", "ssdlite_mbv3_small", "--out", str(md1)]) == 0
+    measured: list[str] = []
+    real = model_zoo.measure
+    monkeypatch.setattr(model_zoo, "measure", lambda task, path, *a: measured.append(path.stem) or real(task, path, *a))
+    assert complexity.main([*common, "--runs", "1", "--configs", "ssdlite_mbv3_small*", "--out", str(md2)]) == 0
+    assert measured == ["ssdlite_mbv3_small_full"]
+    first, second = ([line for line in md.read_text().splitlines() if line.startswith("| `ssdlite_mbv3_small`")]
+                     for md in (md1, md2))
+    assert first == second  # the same figures, not a second measurement
+    assert "1 of the 2 configs measured by earlier runs" in md2.read_text()
+    assert complexity.main([*common, "--runs", "2", "--configs", "ssdlite_mbv3_small", "--out", str(md2)]) == 2
+    assert f"{rows} holds rows measured with other settings (runs 1 there, 2 now)" in capsys.readouterr().err
+    rows.write_text("{\"rows\": []}")
+    assert complexity.main([*common, "--runs", "1", "--configs", "ssdlite_mbv3_small", "--out", str(md2)]) == 2
+    assert f"{rows}: not a rows file of this tool" in capsys.readouterr().err
+
+
+def test_model_zoo_unknown_backend_is_an_error(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        complexity.main(["--table", "zoo", "--backends", "tflite", "--out", str(tmp_path / "z.md")])
+    assert "invalid choice: 'tflite'" in capsys.readouterr().err
+
+
 def test_model_zoo_unknown_config_is_an_error(tmp_path: Path, capsys) -> None:
     assert complexity.main(["--table", "zoo", "--configs", "nonsense", "--no-latency",
                             "--out", str(tmp_path / "z.md")]) == 2

@@ -7,11 +7,14 @@ the README's tables of them beside the papers' figures.
     python tools/analysis/complexity.py --table backbones|ssdlite|faster_rcnn|segmentation [--write-readme]
     python tools/analysis/complexity.py --table backbones --names shufflenet_v2 --json
     OMP_NUM_THREADS=1 python tools/analysis/complexity.py --table zoo --threads 1 --runs 10 --warmup 2 \
-        --out docs/model_zoo.md --plot docs/model_zoo.png [--configs NAME ...] [--no-latency] [--write-readme]
+        --out docs/model_zoo.md --plot docs/model_zoo.png [--configs NAME_OR_PATTERN ...] [--no-latency] \
+        [--backends eager onnxruntime executorch executorch_int8] [--max-seconds 10] [--rows ROWS.json] \
+        [--write-readme]
 
 ``--table`` prints one of the README's generated tables (``densenets.analysis.tables``; ``zoo`` also times every
-config's model, ``densenets.analysis.model_zoo``, and writes ``--out`` and ``--plot``); ``--write-readme`` puts it
-into README.md between its ``<!-- densenets:NAME-table start/end -->`` markers.
+config's model on each of ``--backends``, ``densenets.analysis.model_zoo``, and writes ``--out`` and ``--plot``: the
+papers' accuracy against the latency measured here); ``--write-readme`` puts it into README.md between its
+``<!-- densenets:NAME-table start/end -->`` markers.
 
 MAdds are the papers' convention (multiply-adds of conv and fully-connected layers only; see
 ``densenets.analysis.complexity``), per image, for a ``1 x 3 x H x W`` input. The table lists the whole model and
@@ -34,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone
 from torch import nn  # noqa: E402
 
 from densenets.analysis import Complexity, count_complexity  # noqa: E402
+from densenets.analysis.backends import BACKEND_CHOICES  # noqa: E402
 from densenets.engine.cli import UsageError, command  # noqa: E402
 
 
@@ -178,13 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print one of the README's generated tables instead")
     tables.add_argument("--write-readme", action="store_true", help="also write it into README.md between markers")
     tables.add_argument("--names", nargs="+", metavar="NAME", help="--table backbones: only these backbones")
-    tables.add_argument("--configs", nargs="+", metavar="NAME", help="--table zoo: only these configs (file stems)")
+    tables.add_argument("--configs", nargs="+", metavar="NAME",
+                        help="--table zoo: only these configs (file stems or shell patterns: 'ssdlite_mbv3_*')")
+    tables.add_argument("--backends", nargs="+", default=["eager"], choices=BACKEND_CHOICES, metavar="BACKEND",
+                        help="--table zoo: the runtimes timed, of " + ", ".join(BACKEND_CHOICES)
+                        + " (densenets/analysis/backends.py; Faster R-CNN: eager / fused only)")
+    tables.add_argument("--export-dir", default="work_dirs/zoo_exports",
+                        help="--table zoo: where the exported programs are written while they are timed")
+    tables.add_argument("--rows", default=None, metavar="JSON",
+                        help="--table zoo: keep each measured config in this file and reuse those it holds (same "
+                        "settings), so that a long zoo runs in parts or resumes after an interruption")
     tables.add_argument("--threads", type=int, default=1, help="--table zoo: CPU threads")
     tables.add_argument("--runs", type=int, default=20, help="--table zoo: timed runs per figure")
     tables.add_argument("--warmup", type=int, default=3, help="--table zoo: untimed runs first")
     tables.add_argument("--max-seconds", type=float, default=10.0, help="--table zoo: timed seconds per figure")
     tables.add_argument("--out", default="docs/model_zoo.md", help="--table zoo: the Markdown page")
-    tables.add_argument("--plot", default=None, help="--table zoo: PNG of MAdds vs latency")
+    tables.add_argument("--plot", default=None, help="--table zoo: PNG of the papers' accuracy vs latency")
     tables.add_argument("--no-latency", action="store_true", help="--table zoo: params and MAdds only")
     parser.add_argument("--shape", nargs=2, type=int, default=(224, 224), metavar=("H", "W"), help="input size")
     parser.add_argument("--num-classes", type=int, help="classes of the head (sets every num_classes of a config)")
@@ -221,10 +234,13 @@ def print_table(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
         if args.runs < 1 or args.warmup < 0 or args.threads < 1:
             raise CliError("--runs and --threads must be >= 1, --warmup >= 0")
         options = ZooOptions(threads=args.threads, runs=args.runs, warmup=args.warmup, max_seconds=args.max_seconds,
-                             no_latency=args.no_latency, out=args.out, plot=args.plot)
+                             no_latency=args.no_latency, out=args.out, plot=args.plot,
+                             backends=tuple(dict.fromkeys(args.backends)), export_dir=args.export_dir,
+                             rows=args.rows)
         cmdline = "python tools/analysis/complexity.py " + " ".join(argv if argv is not None else sys.argv[1:])
         try:
-            text = zoo_tables(run_zoo(options, args.configs, command=cmdline, log=lambda s: print(s, flush=True)))
+            rows = run_zoo(options, args.configs, command=cmdline, log=lambda s: print(s, flush=True))
+            text = zoo_tables(rows, options.backends)
         except ValueError as err:
             raise CliError(str(err)) from err
     else:
