@@ -110,3 +110,20 @@ def model_runners(
         return model(batch_data["inputs"], batch_data["data_samples"], mode="predict")
 
     return model_only, end_to_end
+
+
+def post_processing_runner(model: nn.Module, hw: tuple[int, int], batch: int = 1, seed: int = 0) -> Any | None:
+    """SSDLite: an argument-free callable running ``predict_from_outputs`` (scores, decoding, NMS, boxes in original
+    pixels) on head outputs of a random batch computed once; ``None`` for other models."""
+    from ..models.detectors import SSDLite
+
+    if not isinstance(model, SSDLite):
+        return None
+    data = random_batch(model, hw, batch, seed)
+    with torch.inference_mode():
+        packed = model.data_preprocessor(data, False)
+        x, samples = packed["inputs"], packed["data_samples"]
+        features = model.extract_feat(x)
+        cls_logits, box_deltas = model.head(list(features.values()))
+        anchors = model._anchors(features, x)
+    return lambda: model.predict_from_outputs(cls_logits, box_deltas, anchors, x, samples)

@@ -6,6 +6,10 @@
   and boxes in original pixels, or logits resized to the image and argmax). The host-side pipeline resize is not
   included: the random uint8 image already has the size the test pipeline produces (``shape``, default: the
   config's test resize of a typical dataset image, see ``densenets/analysis/bench_inputs.py``).
+* post-processing alone (SSDLite): ``predict_from_outputs`` on head outputs computed once (decoding, NMS, boxes in
+  original pixels), against torchvision's ``postprocess_detections`` + ``transform.postprocess`` on its own head
+  outputs of the same image (``densenets.analysis.peers``): the part of end to end that is not the network, timed
+  on its own because the difference of two noisy end-to-end figures is not a measurement.
 
 Figures are median (p25-p75) in milliseconds over ``runs`` timed runs after ``warmup`` untimed ones
 (``densenets.analysis.timing``); the candidates (ours and torchvision's, model only and end to end) are called
@@ -26,7 +30,8 @@ from typing import Any
 
 import torch
 
-from densenets.analysis.bench_inputs import eval_image_shape, model_runners, padded_shape, task_of
+from densenets.analysis.bench_inputs import (eval_image_shape, model_runners, padded_shape,
+                                             post_processing_runner, task_of)
 from densenets.analysis.peers import PeerRunner, find_peer
 from densenets.analysis.timing import Timing, time_fn, time_interleaved
 from densenets.apis import build_model, load_config, load_model_weights
@@ -76,6 +81,7 @@ def run_latency(args: Any) -> dict[str, Any]:
     elif channels_last:
         model.to(memory_format=torch.channels_last)
     model_only, end_to_end = model_runners(model, hw, args.batch, channels_last)
+    post_processing = post_processing_runner(model, hw, args.batch)
     result: dict[str, Any] = dict(
         config=args.config, task=task_of(model), device=args.device, threads=args.threads, batch=args.batch,
         shape=list(hw), input_shape=list(padded), fused=args.fused, channels_last=channels_last, amp=args.amp,
@@ -84,6 +90,8 @@ def run_latency(args: Any) -> dict[str, Any]:
     )
     sync = args.device if args.device == "cuda" else None
     fns = {"model_only": model_only, "end_to_end": end_to_end}
+    if post_processing is not None:
+        fns["post_processing"] = post_processing
     peer = find_peer(cfg) if args.compare_torchvision else None
     if peer is not None:
         runner = PeerRunner(peer, padded, args.device)
@@ -93,12 +101,17 @@ def run_latency(args: Any) -> dict[str, Any]:
         if channels_last:
             runner.to_channels_last()
         fns.update(tv_model_only=runner.model_only, tv_end_to_end=runner.end_to_end)
+        tv_post = runner.post_processing() if post_processing is not None and args.batch == 1 else None
+        if tv_post is not None:
+            fns["tv_post_processing"] = tv_post
     for b in backends:
         fns.update({f"{b.name}_model_only": b.model_only, f"{b.name}_end_to_end": b.end_to_end})
     with torch.inference_mode(), _autocast(args.device, args.amp):
         # round-robin: ours and torchvision's calls alternate, so a busy machine slows all of them alike
         timings = {k: t.as_ms() for k, t in time_interleaved(fns, args.runs, args.warmup, sync).items()}
     result["model_only"], result["end_to_end"] = timings["model_only"], timings["end_to_end"]
+    if "post_processing" in timings:
+        result["post_processing"] = timings["post_processing"]
     if args.compare_torchvision:
         result["torchvision"] = None
     if peer is not None:
@@ -110,6 +123,10 @@ def run_latency(args: Any) -> dict[str, Any]:
             ratio_model_only=round(result["model_only"]["median"] / tv_model["median"], 4),
             ratio_end_to_end=round(result["end_to_end"]["median"] / tv_e2e["median"], 4),
         )
+        if "tv_post_processing" in timings:
+            tv_post_t = timings["tv_post_processing"]
+            result["torchvision"].update(post_processing=tv_post_t, ratio_post_processing=round(
+                result["post_processing"]["median"] / tv_post_t["median"], 4))
     if onnx_model is not None:
         result["onnxruntime"] = time_onnxruntime(onnx_model, padded, args.batch, args.threads, args.runs,
                                                  args.warmup).as_ms()
@@ -139,6 +156,8 @@ def format_latency(r: dict[str, Any]) -> str:
           f"{r['threads']} thread(s), {mode}"]
     lines.append(f"  ours model only   {_fmt(r['model_only'])}")
     lines.append(f"  ours end to end   {_fmt(r['end_to_end'])}")
+    if "post_processing" in r:
+        lines.append(f"  ours post-processing alone {_fmt(r['post_processing'])}")
     tv = r.get("torchvision", "absent")
     if tv is None:
         lines.append("  torchvision: no counterpart for this config (see densenets/analysis/peers.py)")
@@ -148,6 +167,9 @@ def format_latency(r: dict[str, Any]) -> str:
                      f"ratio ours/torchvision {tv['ratio_model_only']:.3f}")
         lines.append(f"    end to end      {_fmt(tv['end_to_end'])}  "
                      f"ratio ours/torchvision {tv['ratio_end_to_end']:.3f}")
+        if "post_processing" in tv:
+            lines.append(f"    post-processing alone {_fmt(tv['post_processing'])}  "
+                         f"ratio ours/torchvision {tv['ratio_post_processing']:.3f}")
     if "onnxruntime" in r:
         lines.append(f"  onnxruntime (CPU, BN folded, raw outputs) {_fmt(r['onnxruntime'])}")
     for name, b in r.get("backends", {}).items():

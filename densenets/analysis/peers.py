@@ -24,6 +24,11 @@ What each figure includes (``PeerRunner``):
   - LR-ASPP: normalisation (ImageNet mean/std) + ``model(x)["out"].argmax(1)`` vs our ``data_preprocessor`` +
     ``mode="predict"`` (logits resized to the original size, argmax).
 
+* **post-processing alone** (SSDLite) — from the head's outputs on the random image, computed once, to final boxes:
+  torchvision's ``postprocess_detections`` (softmax, decoding, per-class score threshold and top-k, ``batched_nms``)
+  + ``transform.postprocess`` (boxes to the image's size), the two calls its ``forward`` makes, vs our
+  ``predict_from_outputs`` (sigmoid, decoding, clipping, the lossless class-wise NMS, boxes in original pixels).
+
 Besides the peers of :data:`PEERS` (found from a config), this module builds the torchvision models and pipelines
 that ``tools/analysis/benchmark.py``'s like-for-like modes need: SSDLite for a training step
 (:func:`torchvision_ssdlite`), the 320 FPN Faster R-CNN at a given resize (:func:`torchvision_frcnn_320_fpn`),
@@ -233,6 +238,26 @@ class PeerRunner:
         k = int(m.rpn._post_nms_top_n["testing"])
         out = fixed_rois_forward(m.rpn, m.roi_heads, m.backbone(x), x, k)
         return out["cls_logits"], out["box_deltas"]
+
+    # -- post-processing alone -----------------------------------------------------------------------------------
+    def post_processing(self) -> Callable[[], Any] | None:
+        """SSDLite: a callable running torchvision's post-processing on fixed head outputs of the image (module
+        docstring); ``None`` for the other tasks."""
+        if self.peer.task != "ssdlite":
+            return None
+        m = self.model
+        with torch.inference_mode():
+            images, _ = m.transform([self.image.float() / 255])
+            features = list(m.backbone(images.tensors).values())
+            head_outputs = m.head(features)
+            anchors = m.anchor_generator(images, features)
+        original_sizes = [tuple(self.image.shape[-2:])]
+
+        def run() -> Any:
+            detections = m.postprocess_detections(head_outputs, anchors, images.image_sizes)
+            return m.transform.postprocess(detections, images.image_sizes, original_sizes)
+
+        return run
 
     # -- end to end ----------------------------------------------------------------------------------------------
     def end_to_end(self) -> Any:

@@ -141,6 +141,36 @@ def test_benchmark_compares_with_torchvision_and_onnxruntime(capsys) -> None:
     assert f"ratio ours/torchvision {tv['ratio_model_only']:.3f}" in out
     assert r["fused"] and r["channels_last"]
     assert r["onnxruntime"]["runs"] == 2 and r["onnxruntime"]["median"] > 0
+    assert r["post_processing"]["runs"] == 2 and tv["post_processing"]["runs"] == 2
+    assert tv["ratio_post_processing"] == pytest.approx(
+        r["post_processing"]["median"] / tv["post_processing"]["median"], rel=1e-3)
+
+
+def test_post_processing_runners_return_what_predict_returns() -> None:
+    """The timed post-processing alone is the real thing: ours gives ``mode='predict'``'s detections, torchvision's
+    gives its ``model([image])``'s."""
+    import torch
+
+    from densenets.analysis.bench_inputs import model_runners, post_processing_runner
+    from densenets.analysis.peers import PeerRunner, find_peer
+    from densenets.apis import build_model, load_config
+
+    cfg = load_config(str(CONFIGS / "ssdlite_mbv3_large.py"))
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    with torch.inference_mode():
+        ours = post_processing_runner(model, (96, 96))()
+        _, end_to_end = model_runners(model, (96, 96))
+        ref = end_to_end()
+        for a, b in zip(ours, ref):
+            for key in ("pred_boxes", "pred_scores", "pred_labels"):
+                assert torch.equal(a[key], b[key])
+        runner = PeerRunner(find_peer(cfg), (96, 96))
+        tv = runner.post_processing()()
+        tv_ref = runner.end_to_end()
+        assert torch.equal(tv[0]["boxes"], tv_ref[0]["boxes"]) and torch.equal(tv[0]["labels"], tv_ref[0]["labels"])
+    seg = build_model(load_config(str(CONFIGS / "lraspp_mbv3_large_cityscapes.py")))
+    assert post_processing_runner(seg, (64, 64)) is None
 
 
 def test_benchmark_without_a_peer_says_so(capsys) -> None:
