@@ -2,6 +2,7 @@
 
     python tools/deploy/export_executorch.py CONFIG CHECKPOINT --out model.pte [--shape H W] [--with-argmax]
         [--quantize int8 --calib-data train|val|test|DIR --calib-images N] [--no-verify]
+    python tools/deploy/export_executorch.py CONFIG QAT_CHECKPOINT --out model_int8.pte --quantize int8
 
 The program's input is float32 ``[1, 3, H, W]`` RGB in 0..255 (normalisation and folded BN inside); outputs: SSDLite
 ``cls_logits``, ``box_deltas`` (decoding and NMS run in densenets' post-processing:
@@ -9,6 +10,9 @@ The program's input is float32 ``[1, 3, H, W]`` RGB in 0..255 (normalisation and
 ``ImageClassifier`` ``logits``. ``--shape``: the network input size (default: the test pipeline's fixed resize,
 padded like the data preprocessor pads). ``model.json`` next to ``model.pte`` records the config, the checkpoint's
 sha256, the input, the quantization and calibration set, and the package versions. Needs ``pip install -e .[mobile]``.
+
+A checkpoint of quantization-aware training (``qat = dict()`` configs, ``densenets/deploy/qat.py``) is recognised
+by its keys and converted as trained (``convert_pt2e``, no calibration); the side-car says ``"int8 QAT"``.
 
 After export one image runs through PyTorch (the folded fp32 graph) and the program; fp32 outputs must agree to
 ``--tolerance`` (1e-4 + 1e-4 relative). For int8 the difference to fp32 on a calibration image is printed.
@@ -43,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="the .pte file to write (model.json is written beside it)")
     p.add_argument("--shape", type=int, nargs=2, metavar=("H", "W"), help="network input size")
     p.add_argument("--with-argmax", action="store_true", help="segmentors: also output the label map")
-    p.add_argument("--quantize", choices=["int8"], default=None, help="int8 post-training quantization (PT2E)")
+    p.add_argument("--quantize", choices=["int8"], default=None,
+                   help="int8: post-training quantization (PT2E), or the conversion of a QAT checkpoint")
     p.add_argument("--calib-data", default="train", help="split of the config (train|val|test) or an image folder")
     p.add_argument("--calib-images", type=int, default=100, help="number of calibration images")
     p.add_argument("--no-verify", action="store_true")
@@ -67,21 +72,45 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config, args.cfg_options)
     model = build_model(cfg)
     meta = dict(config=osp.relpath(args.config), config_text=cfg.pretty_text, checkpoint=None, checkpoint_sha256=None)
+    qat = None  # the QAT options when the checkpoint is a quantization-aware-training one
     if args.checkpoint.lower() != "none":
+        from densenets.deploy.qat import is_qat_checkpoint, qat_options
+
         try:
-            load_model_weights(model, args.checkpoint)
-        except (CheckpointMismatchError, FileNotFoundError, RuntimeError) as err:
+            if is_qat_checkpoint(args.checkpoint):
+                qat = qat_options(cfg) or dict(input_hw=tuple(args.shape or fixed_test_shape(cfg) or ()))
+        except (FileNotFoundError, RuntimeError, ValueError) as err:
             print(f"error: {err}\n(config: {args.config}; nothing was exported)", file=sys.stderr)
             return 2
-        meta.update(checkpoint=args.checkpoint, checkpoint_sha256=file_sha256(args.checkpoint))
-    shape = tuple(args.shape) if args.shape else fixed_test_shape(cfg)
-    if shape is None:
+        if qat is not None and args.quantize != "int8":
+            print(f"error: {args.checkpoint} is a quantization-aware-training checkpoint; it exports as int8: add "
+                  "--quantize int8", file=sys.stderr)
+            return 2
+    shape = tuple(args.shape) if args.shape else qat["input_hw"] if qat else fixed_test_shape(cfg)
+    if not shape:
         print(f"error: {args.config}: the test pipeline keeps each image's size; pass --shape H W (the image size "
               "the program will take)", file=sys.stderr)
         return 2
     shape = padded_shape(model, shape)
+    if qat is not None and tuple(qat["input_hw"]) != tuple(shape):
+        print(f"error: the QAT graph of {args.checkpoint} takes {qat['input_hw'][0]}x{qat['input_hw'][1]} inputs "
+              f"(qat.input_hw of {args.config}); --shape {shape[0]} {shape[1]} would be another graph", file=sys.stderr)
+        return 2
+    if args.checkpoint.lower() != "none":
+        from densenets.deploy.qat import QATModel
+
+        try:
+            if qat is not None:
+                model = QATModel(model, **qat)
+            load_model_weights(model, args.checkpoint)
+        except (CheckpointMismatchError, FileNotFoundError, RuntimeError, ValueError) as err:
+            print(f"error: {err}\n(config: {args.config}; nothing was exported)", file=sys.stderr)
+            return 2
+        meta.update(checkpoint=args.checkpoint, checkpoint_sha256=file_sha256(args.checkpoint))
     calib = None
-    if args.quantize:
+    if args.quantize and qat:
+        print("quantization-aware-trained checkpoint: converting its learned ranges (no calibration)")
+    elif args.quantize:
         from densenets.deploy.calibration import calibration_set
 
         try:
@@ -124,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.quantize is None:
             ok &= bool(torch.allclose(o, r, atol=args.tolerance, rtol=args.tolerance))
     if args.quantize:
-        print("int8: the difference to fp32 is quantization error; measure its accuracy with "
+        print(f"int8: {'the difference to the fake-quantized QAT graph is rounding' if qat else 'the difference to fp32 is quantization error'}; "
+              "measure its accuracy with "
               f"tools/test.py {args.config} --backend executorch --model {args.out}")
         return 0
     print(f"parity {'OK' if ok else 'FAILED'} (tolerance {args.tolerance:g} absolute + relative)")

@@ -125,17 +125,27 @@ class EncoderDecoder(BaseModel):
     # -- training -----------------------------------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: list[dict] | None) -> dict[str, Tensor]:
         """Pixel-wise softmax cross-entropy at the input resolution; ``ignore_index`` pixels excluded."""
+        target = self._targets(data_samples, tuple(inputs.shape[-2:]), inputs.device)  # checked before any compute
+        return self.loss_from_logits(self._logits(inputs), data_samples, target)
+
+    def _targets(self, data_samples: list[dict] | None, size: tuple[int, int], device: torch.device) -> Tensor:
         if not data_samples or any("gt_sem_seg" not in s for s in data_samples):
             raise ValueError("mode='loss' needs data_samples with a 'gt_sem_seg' label map each")
         maps = [torch.as_tensor(s["gt_sem_seg"]) for s in data_samples]
         for s, seg in zip(data_samples, maps):
-            if tuple(seg.shape[-2:]) != tuple(inputs.shape[-2:]):
+            if tuple(seg.shape[-2:]) != tuple(size):
                 raise ValueError(
                     f"{s.get('img_path', '<image>')}: gt_sem_seg is {tuple(seg.shape[-2:])} but the batch is "
-                    f"{tuple(inputs.shape[-2:])}; label maps must match their images (the data preprocessor pads both)"
+                    f"{tuple(size)}; label maps must match their images (the data preprocessor pads both)"
                 )
-        target = torch.stack([seg.reshape(seg.shape[-2:]) for seg in maps]).to(inputs.device).long()
-        logits = self._logits(inputs)
+        return torch.stack([seg.reshape(seg.shape[-2:]) for seg in maps]).to(device).long()
+
+    def loss_from_logits(self, logits: Tensor, data_samples: list[dict] | None,
+                         target: Tensor | None = None) -> dict[str, Tensor]:
+        """The loss of :meth:`loss` from input-size logits ``[B, K, H, W]``, shared with quantization-aware training
+        of the exported graph (``densenets.deploy.qat.QATModel``)."""
+        if target is None:
+            target = self._targets(data_samples, tuple(logits.shape[-2:]), logits.device)
         valid = target != self.ignore_index
         bad = valid & ((target < 0) | (target >= self.num_classes))
         if bool(bad.any()):
