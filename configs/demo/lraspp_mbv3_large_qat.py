@@ -5,7 +5,8 @@
 #   python tools/train.py configs/demo/lraspp_mbv3_large_qat.py --load-from work_dirs/demo_lraspp/iter_400.pth
 #   python tools/deploy/export_executorch.py configs/demo/lraspp_mbv3_large_qat.py \
 #       work_dirs/lraspp_mbv3_large_qat/iter_60.pth --out work_dirs/et/seg_demo_qat.pte --quantize int8
-#   python tools/test.py configs/demo/lraspp_mbv3_large_qat.py --backend executorch --model work_dirs/et/seg_demo_qat.pte
+#   python tools/test.py configs/demo/lraspp_mbv3_large_qat.py \
+#       --backend executorch --model work_dirs/et/seg_demo_qat.pte
 # The graph has the program's fixed input size, the demo's whole 256x512 images (the gate pools in 16x16 windows on
 # the 16x32 feature map; a 256x256 crop would give a global-pooling graph, another network), so training takes
 # random-scale crops of the full image size (a scaled-down image is padded, its labels with the ignore label).

@@ -5,7 +5,8 @@
 #   python tools/train.py configs/demo/ssdlite_mbv3_large_qat.py --load-from work_dirs/demo_ssdlite/iter_480.pth
 #   python tools/deploy/export_executorch.py configs/demo/ssdlite_mbv3_large_qat.py \
 #       work_dirs/ssdlite_mbv3_large_qat/iter_100.pth --out work_dirs/et/ssd_demo_qat.pte --quantize int8
-#   python tools/test.py configs/demo/ssdlite_mbv3_large_qat.py --backend executorch --model work_dirs/et/ssd_demo_qat.pte
+#   python tools/test.py configs/demo/ssdlite_mbv3_large_qat.py \
+#       --backend executorch --model work_dirs/et/ssd_demo_qat.pte
 # A short schedule with a small learning rate (QAT adjusts a converged model to the rounding; Jacob et al. 2018 §3,
 # "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference"): 100 iterations of
 # AdamW at 1e-4 with cosine decay, no warm-up (the float model is trained already).

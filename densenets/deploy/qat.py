@@ -3,7 +3,8 @@
 For when int8 post-training quantization (:mod:`densenets.deploy.executorch_export`) loses too much accuracy. The
 graph is the export's (:mod:`densenets.deploy.wrappers`: float32 RGB 0..255 in, normalisation + the network, raw
 outputs) with BN not folded, captured with ``torch.export.export`` in training mode for the program's input size
-(``input_hw``; the batch is dynamic) and prepared with ``torchao.quantization.pt2e.quantize_pt2e.prepare_qat_pt2e`` and ExecuTorch's ``XNNPACKQuantizer``
+(``input_hw``; the batch is dynamic) and prepared with ``torchao.quantization.pt2e.quantize_pt2e.prepare_qat_pt2e``
+and ExecuTorch's ``XNNPACKQuantizer``
 with ``get_symmetric_quantization_config(is_per_channel=True, is_qat=True)``: the PTQ export's scheme (int8
 symmetric per-output-channel weights, int8 per-tensor activations), as fake-quantize steps that observe ranges and
 round in the forward pass and pass gradients straight through (Jacob et al. 2018, "Quantization and Training of
@@ -15,17 +16,19 @@ The model's own target assignment and losses run on the graph's raw outputs (``S
 (:class:`~densenets.deploy.runtimes.GraphModel`), so mmengine's Runner trains, validates, checkpoints and resumes a
 :class:`QATModel` like any model. ``train()`` / ``eval()`` switch the graph's BN with torchao's
 ``move_exported_model_to_train`` / ``move_exported_model_to_eval`` and the observers on / off (fake quantization
-stays on): evaluation uses the ranges learned in training and never observes the evaluation images.
+stays on): evaluation uses the ranges learned in training and never observes the evaluation images. torchao 0.18
+rewrites BN with its default eps / momentum; :func:`restore_bn_constants` puts the model's own back.
 
 The image size is fixed because the graph is: LR-ASPP's gate pools globally or in windows depending on the feature
 map's size (``LRASPPHead.pool``), so a graph captured for 256x256 crops is not the 256x512 program. QAT trains at
 the size it deploys at (``configs/demo/lraspp_mbv3_large_qat.py`` trains on whole 256x512 images).
 
-The switch is a config field, ``qat = dict(input_hw=(H, W))`` (``configs/demo/*_qat.py``): ``tools/train.py`` then builds the
-config's model, loads the float checkpoint ``load_from`` into it (QAT fine-tunes a trained float model) and trains
-the prepared graph. Its checkpoints hold the graph's state (keys ``graph.*``: weights, BN statistics, the learned
-ranges); ``tools/deploy/export_executorch.py CONFIG CKPT --quantize int8`` recognises one and converts it with
-``convert_pt2e`` (no calibration), the side-car JSON saying ``"int8 QAT"``; ``tools/test.py`` evaluates the .pte.
+The switch is a config field, ``qat = dict(input_hw=(H, W))`` (``configs/demo/*_qat.py``): ``tools/train.py`` then
+builds the config's model, loads the float checkpoint ``load_from`` into it (QAT fine-tunes a trained float model)
+and trains the prepared graph. Its checkpoints hold the graph's state (keys ``graph.*``: weights, BN statistics, the
+learned ranges); ``tools/deploy/export_executorch.py CONFIG CKPT --quantize int8`` recognises one and converts it
+with ``convert_pt2e`` (no calibration), the side-car JSON saying ``"int8 QAT"``; ``tools/test.py`` evaluates the
+.pte.
 """
 from __future__ import annotations
 
@@ -120,8 +123,8 @@ def restore_bn_constants(graph: torch.fx.GraphModule, eps: float | None = None) 
                 args[7] = eps
                 node.args = tuple(args)
                 changed = True
-        elif node.target is torch.ops.aten.add.Tensor and len(node.args) == 2 \
-                and isinstance(node.args[1], float) and str(getattr(node.args[0], "target", "")).endswith("running_var"):
+        elif node.target is torch.ops.aten.add.Tensor and len(node.args) == 2 and isinstance(node.args[1], float) \
+                and str(getattr(node.args[0], "target", "")).endswith("running_var"):
             found = owner(node.args[0])  # sqrt(running_var + eps) of the simulated fold
             if found is not None:
                 node.args = (node.args[0], found[0])

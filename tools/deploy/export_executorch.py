@@ -148,13 +148,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         diff = float((r - o).abs().max())
         rel = float((r - o).abs().mean() / r.abs().mean().clamp(min=1e-12))
-        print(f"  {name:12s} {str(tuple(r.shape)):22s} max |fp32 torch - program| = {diff:.2e} (mean relative "
-              f"{rel:.2e})")
+        print(f"  {name:12s} {str(tuple(r.shape)):22s} max |{'QAT graph' if qat else 'fp32 torch'} - program| = "
+              f"{diff:.2e} (mean relative {rel:.2e})")
         if args.quantize is None:
             ok &= bool(torch.allclose(o, r, atol=args.tolerance, rtol=args.tolerance))
     if args.quantize:
-        print(f"int8: {'the difference to the fake-quantized QAT graph is rounding' if qat else 'the difference to fp32 is quantization error'}; "
-              "measure its accuracy with "
+        what = "the difference to the fake-quantized QAT graph" if qat else "the difference to fp32"
+        print(f"int8: {what} is quantization error; measure its accuracy with "
               f"tools/test.py {args.config} --backend executorch --model {args.out}")
         return 0
     print(f"parity {'OK' if ok else 'FAILED'} (tolerance {args.tolerance:g} absolute + relative)")
