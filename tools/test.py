@@ -1,7 +1,8 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
 An exported program: ``python tools/test.py CONFIG --backend executorch|onnxruntime --model model.pte|model.onnx``
-(same test loop, post-processing and metrics; ``densenets.deploy.runtimes.ExportedModel``).
+(same test loop, post-processing and metrics; ``densenets.deploy.runtimes.ExportedModel``). A checkpoint of
+quantization-aware training (``configs/demo/*_qat.py``) evaluates its fake-quantized graph.
 
 Uses the config's ``test_dataloader`` / ``test_evaluator``. ``--show-dir`` draws the predictions on the images,
 ``--out`` dumps the raw predictions (pickle), ``--format-only --out-dir`` writes server-format results without scoring.
@@ -68,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = runner_cfg.config_for_run(args.config, args.cfg_options, args.work_dir, train=False)
     runner_cfg.apply_launcher(cfg, args.launcher)
     cfg.load_from = args.checkpoint  # None with --backend: the exported program holds the weights
+    if args.backend == "torch":  # a QAT checkpoint (densenets/deploy/qat.py): its fake-quantized graph
+        from densenets.deploy.qat import use_qat_for_test
+
+        use_qat_for_test(cfg, args.checkpoint)
     if args.backend != "torch":
         from densenets.deploy.runtimes import use_exported_model
 

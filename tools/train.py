@@ -3,6 +3,8 @@
 Config.fromfile -> command-line overrides -> key checks (densenets/engine/cfg_check.py) -> the Runner
 (densenets/engine/runner.py: checkpoints load only when they match). Multi-process:
 ``torchrun --nproc_per_node=N tools/train.py CONFIG --launcher pytorch`` (gloo on machines without CUDA).
+A config with ``qat = dict(input_hw=(H, W))`` fine-tunes the float checkpoint ``--load-from`` with quantization-aware
+training of the graph the ExecuTorch export lowers (``densenets/deploy/qat.py``; ``configs/demo/*_qat.py``).
 An expected error (missing data or config, a checkpoint of another model, a misspelt key) is one message and exit
 status 2; ``DENSENETS_DEBUG=1`` shows the traceback.
 """
@@ -58,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         runner_cfg.apply_sync_bn(cfg)
     runner_cfg.apply_load_from(cfg, args.load_from, args.load_only, args.load_skip)
     runner_cfg.apply_resume(cfg, args.resume)
+    if cfg.get("qat") is not None:  # quantization-aware training of the exported graph (densenets/deploy/qat.py)
+        from densenets.deploy.qat import use_qat_model
+
+        use_qat_model(cfg)
     runner_cfg.init_cpu_distributed(cfg)
 
     runner = runner_cfg.build_runner(cfg)

@@ -4,6 +4,7 @@ evaluates at. Their expected errors go through :func:`densenets.engine.cli.run_m
 from __future__ import annotations
 
 import argparse
+from typing import Callable
 
 from mmengine.config import Config, DictAction
 from torch import nn
@@ -28,15 +29,21 @@ def export_arguments(description: str, out_help: str) -> argparse.ArgumentParser
     return p
 
 
-def model_to_export(args: argparse.Namespace) -> tuple[Config, nn.Module]:
+def model_to_export(
+    args: argparse.Namespace, wrap: Callable[[Config, nn.Module], nn.Module] | None = None
+) -> tuple[Config, nn.Module]:
     """The config (with ``--cfg-options``) and its model holding the checkpoint's weights (``none``: the config's
-    initial weights). A checkpoint that is missing or does not fit the model is a :class:`UsageError` naming it."""
+    initial weights). ``wrap(cfg, model)`` may replace the model before the weights load (the QAT graph of a
+    quantization-aware-training checkpoint). A checkpoint that is missing or does not fit the model is a
+    :class:`UsageError` naming it."""
     cfg = load_config(args.config, args.cfg_options)
     model = build_model(cfg)
     if args.checkpoint.lower() != "none":
         try:
+            if wrap is not None:
+                model = wrap(cfg, model)
             load_model_weights(model, args.checkpoint)
-        except (CheckpointMismatchError, FileNotFoundError, RuntimeError) as err:
+        except (CheckpointMismatchError, FileNotFoundError, RuntimeError, ValueError) as err:
             raise UsageError(f"{err}\n(config: {args.config}; nothing was exported)") from err
     return cfg, model
 

@@ -6,7 +6,8 @@ BN folded, the network; SSDLite raw head outputs, segmentation logits or argmax,
 ``executorch.exir.to_edge_transform_and_lower(..., partitioner=[XnnpackPartitioner()])``; XNNPACK is the CPU kernel
 library TFLite uses on phones, where the MobileNet papers measure their latencies.
 
-int8 (``quantize="int8"``): post-training quantization with PT2E — ``torchao.quantization.pt2e.quantize_pt2e``
+int8 (``quantize="int8"``): a quantization-aware-trained model (:mod:`densenets.deploy.qat`) is converted as it
+was trained; any other model gets post-training quantization with PT2E — ``torchao.quantization.pt2e.quantize_pt2e``
 ``prepare_pt2e`` / ``convert_pt2e`` with ExecuTorch's ``XNNPACKQuantizer`` and
 ``get_symmetric_quantization_config(is_per_channel=True)`` (int8 symmetric per-output-channel weights, int8
 per-tensor activations with min/max observers), calibrated on images from :mod:`densenets.deploy.calibration`;
@@ -95,6 +96,22 @@ def _quantize_int8(wrapper: nn.Module, example: Tensor, calib: Iterable[Tensor])
     return convert_pt2e(prepared), count
 
 
+class _ArgmaxToo(nn.Module):
+    """A segmentation graph's logits and their argmax (``--with-argmax`` of a QAT graph, captured without it)."""
+
+    def __init__(self, graph: nn.Module) -> None:
+        super().__init__()
+        self.graph = graph
+
+    def forward(self, image: Tensor):
+        logits = self.graph(image)
+        return logits, logits.argmax(1)
+
+
+def _with_argmax(graph: nn.Module, with_argmax: bool) -> nn.Module:
+    return _ArgmaxToo(graph) if with_argmax else graph
+
+
 def lower_to_executorch(module: nn.Module, example: Tensor) -> bytes:
     """``torch.export`` -> edge dialect with XNNPACK partitions -> ExecuTorch program bytes."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
@@ -116,20 +133,37 @@ def export_executorch(
 ) -> ExecuTorchExport:
     """Export ``model`` (folded in place) to the ExecuTorch program ``out`` for a ``[1, 3, H, W]`` input.
 
+    ``model`` may be a trained :class:`~densenets.deploy.qat.QATModel` (``quantize="int8"``, no calibration): its
+    graph is converted with ``convert_pt2e``; ``wrapper`` is then the fake-quantized graph it was trained as.
+
     ``calib``: float32 ``[1, 3, H, W]`` 0..255 images for int8 calibration. ``meta``: what the program was made
     from (config, checkpoint, calibration set), written with the input, outputs, quantization and versions to the
     side-car JSON (:func:`sidecar_path`).
     """
+    from .qat import SCHEME as QAT_SCHEME, QATModel
+
     if quantize not in QUANTIZE_CHOICES:
         raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, got {quantize!r}")
-    if quantize and calib is None:
+    qat = isinstance(model, QATModel)
+    if qat and quantize != "int8":
+        raise ValueError("a quantization-aware-trained model exports as int8 (quantize='int8')")
+    if quantize and not qat and calib is None:
         raise ValueError("int8 export needs calibration images (calib=...)")
-    wrapper, names, task = export_wrapper(model, with_argmax)
     example = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(0)) * 255
-    names = output_names(wrapper, names, example)
     quantized, calibrated = None, 0
-    module: nn.Module = wrapper
-    if quantize == "int8":
+    if qat:  # the trained fake-quantized graph is the reference; convert_pt2e replaces calibration
+        model.eval()
+        wrapper, names, task = _with_argmax(model.graph, with_argmax), list(model.names), model.graph_kind
+        if with_argmax:
+            names.append("labels")
+        quantized = _with_argmax(model.convert(), with_argmax)
+        module: nn.Module = quantized
+        model = model.float_model
+    else:
+        wrapper, names, task = export_wrapper(model, with_argmax)
+        names = output_names(wrapper, names, example)
+        module = wrapper
+    if quantize == "int8" and not qat:
         quantized, calibrated = _quantize_int8(wrapper, example, calib)
         module = quantized
     buffer = lower_to_executorch(module, example)
@@ -142,8 +176,8 @@ def export_executorch(
         input=dict(name="image", shape=[1, 3, *shape], dtype="float32", range="0..255", channels="RGB",
                    normalisation="inside the graph"),
         outputs=names,
-        quantization=None if quantize is None else dict(
-            scheme="int8 PT2E post-training, XNNPACKQuantizer symmetric, per-channel weights",
+        quantization=None if quantize is None else dict(mode="int8 QAT", scheme=QAT_SCHEME) if qat else dict(
+            mode="int8 PTQ", scheme="int8 PT2E post-training, XNNPACKQuantizer symmetric, per-channel weights",
             calibration_images=calibrated),
         bytes=len(buffer), sha256=file_sha256(out), versions=versions(),
     )

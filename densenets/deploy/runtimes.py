@@ -12,7 +12,6 @@ whichever runtime computed the network.
 """
 from __future__ import annotations
 
-import copy
 import os.path as osp
 from typing import Any, Sequence
 
@@ -21,7 +20,7 @@ from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from ..registry import MODELS
-from .wrappers import export_wrapper, task_of
+from .wrappers import export_wrapper, pixel_preprocessor, task_of
 
 BACKENDS = ("torch", "onnxruntime", "executorch")
 SUFFIXES = {"onnxruntime": ".onnx", "executorch": ".pte"}
@@ -149,8 +148,77 @@ def open_runtime(backend: str, path: str | None = None, model: nn.Module | None 
     return ExecuTorchRuntime(path, threads)
 
 
+class GraphModel(BaseModel):
+    """An mmengine model whose network is the exported graph (float32 RGB 0..255 in, the raw outputs of
+    :mod:`densenets.deploy.wrappers` out) and whose post-processing is the PyTorch model's own.
+
+    The data preprocessor pads like the model's but leaves pixels in 0..255 (the graph normalises). Subclasses
+    (:class:`ExportedModel`, ``densenets.deploy.qat.QATModel``) say where the graph runs (:meth:`run_graph`) and
+    which PyTorch model post-processes (:attr:`float_model`).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__(data_preprocessor=pixel_preprocessor(model))
+        self.graph_kind = task_of(model)  # which exported graph: SSDLite raw outputs or segmentation logits
+        self.task = model.task  # the task of the model it stands for (read by the tools)
+        if self.graph_kind not in ("ssdlite", "segmentation"):
+            raise ValueError(f"{type(self).__name__} runs SSDLite detectors and segmentors, not "
+                             f"{type(model).__name__}")
+        self._anchor_cache: dict[tuple[int, int, str], Tensor] = {}
+
+    @property
+    def float_model(self) -> nn.Module:
+        raise NotImplementedError
+
+    @property
+    def graph_name(self) -> str:
+        return "the exported program"
+
+    def run_graph(self, inputs: Tensor) -> tuple[Tensor, ...]:
+        raise NotImplementedError
+
+    def _anchors(self, inputs: Tensor) -> Tensor:
+        """SSDLite anchors for this input size (the feature-map grid comes from one eager pass, cached)."""
+        key = (*inputs.shape[-2:], str(inputs.device))
+        if key not in self._anchor_cache:
+            model = self.float_model
+            with torch.no_grad():
+                probe = torch.zeros((1, 3, *inputs.shape[-2:]), device=next(model.parameters()).device)
+                self._anchor_cache[key] = model._anchors(model.extract_feat(probe), probe).to(inputs.device)
+        return self._anchor_cache[key]
+
+    def _check_outputs(self, outputs: tuple[Tensor, ...], inputs: Tensor) -> None:
+        """A program of another model (other classes, another detector layout or task) is an error naming the file,
+        never a score computed from outputs the post-processing misreads."""
+        m = self.float_model
+        if self.graph_kind == "ssdlite":
+            columns = m.num_classes + int(m.background_logit)
+            anchors = self._anchors(inputs).shape[0]
+            ok = len(outputs) >= 2 and outputs[0].dim() == 3 and tuple(outputs[0].shape[1:]) == (anchors, columns) \
+                and tuple(outputs[1].shape[1:]) == (anchors, 4)
+            want = f"cls_logits [B, {anchors}, {columns}] and box_deltas [B, {anchors}, 4]"
+        else:
+            ok = outputs[0].dim() == 4 and outputs[0].shape[1] == m.num_classes
+            want = f"logits [B, {m.num_classes}, H, W]"
+        if not ok:
+            got = ", ".join(str(list(o.shape)) for o in outputs)
+            raise ValueError(f"{self.graph_name}: outputs {got} do not fit {type(m).__name__} of this config "
+                             f"(expects {want}); was it exported from another config?")
+
+    def predict_from_graph(self, outputs: tuple[Tensor, ...], inputs: Tensor,
+                           data_samples: Sequence[dict] | None) -> list[dict]:
+        """The PyTorch model's post-processing on the graph's outputs (``mode='predict'``)."""
+        self._check_outputs(outputs, inputs)
+        if self.graph_kind == "ssdlite":
+            cls_logits, box_deltas = outputs[:2]
+            return self.float_model.predict_from_outputs(cls_logits, box_deltas, self._anchors(inputs), inputs,
+                                                         data_samples)
+        return self.float_model.predict_from_logits(outputs[0],
+                                                    list(data_samples) if data_samples is not None else None)
+
+
 @MODELS.register_module()
-class ExportedModel(BaseModel):
+class ExportedModel(GraphModel):
     """An exported program in the place of a densenets model (``mode="predict"`` / ``"tensor"``).
 
     Args:
@@ -164,67 +232,34 @@ class ExportedModel(BaseModel):
                  threads: int = 1, runtime: Runtime | None = None) -> None:
         if isinstance(model, dict):
             model = MODELS.build(model)
-        pre = copy.deepcopy(model.data_preprocessor)
-        if not (hasattr(pre, "mean") and hasattr(pre, "std")):
-            raise ValueError(f"{type(model).__name__}: no ImagePreprocessor-like data_preprocessor (mean / std)")
-        pre.mean.fill_(0.0)  # pad like the model (pad_value is in pixel units), but keep 0..255 pixels:
-        pre.std.fill_(1.0)  # the exported graph normalises
-        pre.channels_last = False
-        super().__init__(data_preprocessor=pre)
+        super().__init__(model)
         self.model = model.eval()
-        self.graph = task_of(model)  # which exported graph: SSDLite raw outputs or segmentation logits
-        self.task = model.task  # the task of the model it stands for (read by the tools)
-        if self.graph not in ("ssdlite", "segmentation"):
-            raise ValueError(f"ExportedModel runs SSDLite detectors and segmentors, not {type(model).__name__}")
         self.runtime = runtime if runtime is not None else open_runtime(backend, path, model, threads)
-        self._anchor_cache: dict[tuple[int, int], Tensor] = {}
+
+    @property
+    def float_model(self) -> nn.Module:
+        return self.model
+
+    @property
+    def graph_name(self) -> str:
+        return getattr(self.runtime, "path", "the exported program")
 
     def train(self, mode: bool = True) -> "ExportedModel":
         return super().train(False)  # an exported program only infers
 
-    def _anchors(self, inputs: Tensor) -> Tensor:
-        """SSDLite anchors for this input size (the feature-map grid comes from one eager pass, cached)."""
-        hw = tuple(inputs.shape[-2:])
-        if hw not in self._anchor_cache:
-            with torch.no_grad():
-                probe = inputs.new_zeros((1, 3, *hw))
-                self._anchor_cache[hw] = self.model._anchors(self.model.extract_feat(probe), probe)
-        return self._anchor_cache[hw]
-
-    def _check_outputs(self, outputs: tuple[Tensor, ...], inputs: Tensor) -> None:
-        """A program of another model (other classes, another detector layout or task) is an error naming the file,
-        never a score computed from outputs the post-processing misreads."""
-        path = getattr(self.runtime, "path", "the exported program")
-        m = self.model
-        if self.graph == "ssdlite":
-            columns = m.num_classes + int(m.background_logit)
-            anchors = self._anchors(inputs).shape[0]
-            ok = len(outputs) >= 2 and outputs[0].dim() == 3 and tuple(outputs[0].shape[1:]) == (anchors, columns) \
-                and tuple(outputs[1].shape[1:]) == (anchors, 4)
-            want = f"cls_logits [B, {anchors}, {columns}] and box_deltas [B, {anchors}, 4]"
-        else:
-            ok = outputs[0].dim() == 4 and outputs[0].shape[1] == m.num_classes
-            want = f"logits [B, {m.num_classes}, H, W]"
-        if not ok:
-            got = ", ".join(str(list(o.shape)) for o in outputs)
-            raise ValueError(f"{path}: outputs {got} do not fit {type(m).__name__} of this config (expects {want}); "
-                             "was it exported from another config?")
+    def run_graph(self, inputs: Tensor) -> tuple[Tensor, ...]:
+        outputs = self.runtime(inputs.cpu())
+        return tuple(o.to(inputs.device) for o in outputs)
 
     def forward(self, inputs: Tensor, data_samples: Sequence[dict] | None = None, mode: str = "predict"):
         if mode == "loss":
             raise RuntimeError("an exported program cannot be trained (mode='loss')")
-        outputs = self.runtime(inputs.cpu())
-        outputs = tuple(o.to(inputs.device) for o in outputs)
+        if mode not in ("predict", "tensor"):
+            raise ValueError(f"mode must be 'predict' or 'tensor', got {mode!r}")
+        outputs = self.run_graph(inputs)
         if mode == "tensor":
             return outputs
-        if mode != "predict":
-            raise ValueError(f"mode must be 'predict' or 'tensor', got {mode!r}")
-        self._check_outputs(outputs, inputs)
-        if self.graph == "ssdlite":
-            cls_logits, box_deltas = outputs[:2]
-            return self.model.predict_from_outputs(cls_logits, box_deltas, self._anchors(inputs), inputs,
-                                                   data_samples)
-        return self.model.predict_from_logits(outputs[0], list(data_samples) if data_samples is not None else None)
+        return self.predict_from_graph(outputs, inputs, data_samples)
 
 
 def build_exported_model(model: nn.Module, backend: str, path: str | None, threads: int = 1) -> nn.Module:

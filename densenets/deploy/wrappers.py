@@ -14,6 +14,7 @@ the model's normalisation, so a deployment feeds decoded pixels directly. The mo
 """
 from __future__ import annotations
 
+import copy
 from typing import Sequence
 
 import torch
@@ -95,10 +96,15 @@ class ClassifierExport(nn.Module):
         return self.model(self.normalise(image))
 
 
-def export_wrapper(model: nn.Module, with_argmax: bool = False) -> tuple[nn.Module, list[str], str]:
-    """Fold ``model`` for inference (in place) and wrap it for export; returns ``(wrapper, output names, task)``."""
+def export_wrapper(model: nn.Module, with_argmax: bool = False,
+                   fold: bool = True) -> tuple[nn.Module, list[str], str]:
+    """Fold ``model`` for inference (in place) and wrap it for export; returns ``(wrapper, output names, task)``.
+
+    ``fold=False``: the same graph with BN left as it is and the training mode kept, for quantization-aware
+    training (PT2E simulates the conv-BN folding itself, ``densenets.deploy.qat``)."""
     task = task_of(model)
-    optimize_for_inference(model, channels_last=False)
+    if fold:
+        optimize_for_inference(model, channels_last=False)
     if with_argmax and task != "segmentation":
         raise ValueError(f"with_argmax is for segmentors, not {type(model).__name__}")
     if task == "segmentation":
@@ -110,7 +116,19 @@ def export_wrapper(model: nn.Module, with_argmax: bool = False) -> tuple[nn.Modu
         wrapper, names = ClassifierExport(model), ["logits"]
     else:
         wrapper, names = RawExport(model), []  # names: output_<i>, counted by the exporter
-    return wrapper.eval(), names, task
+    return (wrapper.eval() if fold else wrapper.train(model.training)), names, task
+
+
+def pixel_preprocessor(model: nn.Module) -> nn.Module:
+    """A copy of ``model.data_preprocessor`` that pads like the model's own (``pad_value`` is in pixel units) but
+    keeps the 0..255 pixels: the exported graph normalises."""
+    pre = copy.deepcopy(getattr(model, "data_preprocessor", None))
+    if not (hasattr(pre, "mean") and hasattr(pre, "std")):
+        raise ValueError(f"{type(model).__name__}: no ImagePreprocessor-like data_preprocessor (mean / std)")
+    pre.mean.fill_(0.0)
+    pre.std.fill_(1.0)
+    pre.channels_last = False
+    return pre
 
 
 def output_names(wrapper: nn.Module, names: list[str], example: Tensor) -> list[str]:

@@ -30,9 +30,10 @@ RUNNER_KEYS = frozenset({
     "param_scheduler", "randomness", "resume", "test_cfg", "test_dataloader", "test_evaluator", "train_cfg",
     "train_dataloader", "val_cfg", "val_dataloader", "val_evaluator", "visualizer", "work_dir",
     # read elsewhere: mmengine (runner_type, custom_imports, model_wrapper_cfg, find_unused_parameters, sync_bn,
-    # cfg.gpu_ids on resume), densenets (load_partial: DenseRunner; ema_cfg: tools/train.py --ema)
+    # cfg.gpu_ids on resume), densenets (load_partial: DenseRunner; ema_cfg: tools/train.py --ema; qat:
+    # densenets/deploy/qat.py through tools/train.py and tools/test.py)
     "runner_type", "custom_imports", "model_wrapper_cfg", "find_unused_parameters", "sync_bn", "gpu_ids",
-    "load_partial", "ema_cfg",
+    "load_partial", "ema_cfg", "qat",
 })
 _TYPO_RATIO = 0.85
 _LOOP_DEFAULTS = {"train_cfg": None, "val_cfg": "ValLoop", "test_cfg": "TestLoop"}

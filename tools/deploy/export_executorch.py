@@ -2,6 +2,7 @@
 
     python tools/deploy/export_executorch.py CONFIG CHECKPOINT --out model.pte [--shape H W] [--with-argmax]
         [--quantize int8 --calib-data train|val|test|DIR --calib-images N] [--no-verify]
+    python tools/deploy/export_executorch.py CONFIG QAT_CHECKPOINT --out model_int8.pte --quantize int8
 
 The program's input is float32 ``[1, 3, H, W]`` RGB in 0..255 (normalisation and folded BN inside); outputs: SSDLite
 ``cls_logits``, ``box_deltas`` (decoding and NMS run in densenets' post-processing:
@@ -9,6 +10,9 @@ The program's input is float32 ``[1, 3, H, W]`` RGB in 0..255 (normalisation and
 ``ImageClassifier`` ``logits``. ``--shape``: the network input size (default: the test pipeline's fixed resize,
 padded like the data preprocessor pads). ``model.json`` next to ``model.pte`` records the config, the checkpoint's
 sha256, the input, the quantization and calibration set, and the package versions. Needs ``pip install -e .[mobile]``.
+
+A checkpoint of quantization-aware training (``qat = dict()`` configs, ``densenets/deploy/qat.py``) is recognised
+by its keys and converted as trained (``convert_pt2e``, no calibration); the side-car says ``"int8 QAT"``.
 
 After export one image runs through PyTorch (the folded fp32 graph) and the program; fp32 outputs must agree to
 ``--tolerance`` (1e-4 + 1e-4 relative). For int8 the difference to fp32 on a calibration image is printed.
@@ -28,7 +32,8 @@ from densenets.engine.cli import UsageError, command
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = export_arguments(__doc__.splitlines()[0], "the .pte file to write (model.json is written beside it)")
-    p.add_argument("--quantize", choices=["int8"], default=None, help="int8 post-training quantization (PT2E)")
+    p.add_argument("--quantize", choices=["int8"], default=None,
+                   help="int8: post-training quantization (PT2E), or the conversion of a QAT checkpoint")
     p.add_argument("--calib-data", default="train", help="split of the config (train|val|test) or an image folder")
     p.add_argument("--calib-images", type=int, default=100, help="number of calibration images")
     args = p.parse_args(argv)
@@ -46,17 +51,39 @@ def main(argv: list[str] | None = None) -> int:
         from densenets.deploy.executorch_export import export_executorch, file_sha256
     except ImportError as err:
         raise UsageError(f"ExecuTorch is not installed ({err}); pip install -e .[mobile]") from err
-    cfg, model = model_to_export(args)
+    qat = None  # the QAT options when the checkpoint is a quantization-aware-training one
+
+    def as_trained(cfg, model):
+        """A QAT checkpoint (recognised by its keys) loads into the QAT graph it was trained as."""
+        nonlocal qat
+        from densenets.deploy.qat import QATModel, is_qat_checkpoint, qat_options
+
+        if args.checkpoint.lower() == "none" or not is_qat_checkpoint(args.checkpoint):
+            return model
+        if args.quantize != "int8":
+            raise UsageError(f"{args.checkpoint} is a quantization-aware-training checkpoint; it exports as int8: "
+                             "add --quantize int8")
+        qat = qat_options(cfg) or dict(input_hw=tuple(args.shape or fixed_test_shape(cfg) or ()))
+        shape = padded_shape(model, tuple(args.shape) if args.shape else qat["input_hw"])
+        if tuple(qat["input_hw"]) != tuple(shape):
+            raise UsageError(f"the QAT graph of {args.checkpoint} takes {qat['input_hw'][0]}x{qat['input_hw'][1]} "
+                             f"inputs (qat.input_hw of {args.config}); --shape {shape[0]} {shape[1]} would be another "
+                             "graph")
+        return QATModel(model, **qat)
+
+    cfg, model = model_to_export(args, wrap=as_trained)
     meta = dict(config=osp.relpath(args.config), config_text=cfg.pretty_text, checkpoint=None, checkpoint_sha256=None)
     if args.checkpoint.lower() != "none":
         meta.update(checkpoint=args.checkpoint, checkpoint_sha256=file_sha256(args.checkpoint))
-    shape = tuple(args.shape) if args.shape else fixed_test_shape(cfg)
-    if shape is None:
+    shape = tuple(args.shape) if args.shape else qat["input_hw"] if qat else fixed_test_shape(cfg)
+    if not shape:
         raise UsageError(f"{args.config}: the test pipeline keeps each image's size; pass --shape H W (the image size "
                          "the program will take)")
     shape = padded_shape(model, shape)
     calib = None
-    if args.quantize:
+    if args.quantize and qat:
+        print("quantization-aware-trained checkpoint: converting its learned ranges (no calibration)")
+    elif args.quantize:
         from densenets.deploy.calibration import calibration_set
 
         calib = calibration_set(cfg, args.calib_data, args.calib_images, shape)  # a bad set: an expected error
@@ -90,12 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         diff = float((r - o).abs().max())
         rel = float((r - o).abs().mean() / r.abs().mean().clamp(min=1e-12))
-        print(f"  {name:12s} {str(tuple(r.shape)):22s} max |fp32 torch - program| = {diff:.2e} (mean relative "
-              f"{rel:.2e})")
+        print(f"  {name:12s} {str(tuple(r.shape)):22s} max |{'QAT graph' if qat else 'fp32 torch'} - program| = "
+              f"{diff:.2e} (mean relative {rel:.2e})")
         if args.quantize is None:
             ok &= bool(torch.allclose(o, r, atol=args.tolerance, rtol=args.tolerance))
     if args.quantize:
-        print("int8: the difference to fp32 is quantization error; measure its accuracy with "
+        what = "the difference to the fake-quantized QAT graph" if qat else "the difference to fp32"
+        print(f"int8: {what} is quantization error; measure its accuracy with "
               f"tools/test.py {args.config} --backend executorch --model {args.out}")
         return 0
     print(f"parity {'OK' if ok else 'FAILED'} (tolerance {args.tolerance:g} absolute + relative)")

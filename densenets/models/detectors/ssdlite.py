@@ -168,11 +168,21 @@ class SSDLite(BaseModel):
 
     # -- training -----------------------------------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: Sequence[dict]) -> dict[str, Tensor]:
-        gt_boxes, gt_labels = self._ground_truth(data_samples, inputs.device)  # checked before any compute
+        ground_truth = self._ground_truth(data_samples, inputs.device)  # checked before any compute
         features = self.extract_feat(inputs)
         cls_logits, box_deltas = self.head(list(features.values()))
         anchors = self._anchors(features, inputs)
-        labels, box_targets = self.assigner(gt_boxes, gt_labels, anchors)
+        return self.loss_from_outputs(cls_logits, box_deltas, anchors, data_samples, ground_truth)
+
+    def loss_from_outputs(
+        self, cls_logits: Tensor, box_deltas: Tensor, anchors: Tensor, data_samples: Sequence[dict],
+        ground_truth: tuple[list[Tensor], list[Tensor]] | None = None,
+    ) -> dict[str, Tensor]:
+        """Matching and the loss of :meth:`loss` from the head's raw outputs, shared with quantization-aware
+        training of the exported graph (``densenets.deploy.qat.QATModel``)."""
+        if ground_truth is None:
+            ground_truth = self._ground_truth(data_samples, cls_logits.device)
+        labels, box_targets = self.assigner(*ground_truth, anchors)
         return self.loss_fn(cls_logits, box_deltas, labels, box_targets)
 
     def _ground_truth(self, data_samples: Sequence[dict], device: torch.device) -> tuple[list[Tensor], list[Tensor]]:

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from densenets.models.segmentors.encoder_decoder import EncoderDecoder
+from densenets.models.segmentors.encoder_decoder import EncoderDecoder, channel_argmax
 
 NUM_CLASSES = 5
 
@@ -115,6 +115,24 @@ def test_predict_removes_padding_and_restores_original_size(tiny_backbone, seg_b
     assert out[1]["pred_sem_seg"].shape == (68, 96)
     torch.testing.assert_close(out[1]["pred_sem_seg"], expected)
     assert out[1]["img_path"] == "img1.png"  # the sample dict is kept and updated
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_channel_argmax_is_torch_argmax_with_ties_and_nan(channels_last) -> None:
+    """The label map of the post-processing equals ``argmax(0)`` exactly: ties pick the first class, NaN wins."""
+    g = torch.Generator().manual_seed(0)
+    score = (torch.randn(19, 33, 47, generator=g) * 4).round() / 4  # quarter steps: many exact ties
+    score[:, 0, :5] = 1.0  # all classes tied
+    score[7, 1, 1] = float("nan")
+    score[3, 1, 2] = float("nan")
+    score[9, 1, 2] = float("nan")  # two NaN: the first
+    if channels_last:
+        score = score[None].contiguous(memory_format=torch.channels_last)[0]
+    want = score.argmax(0)
+    got = channel_argmax(score)
+    assert got.dtype == torch.int64 and torch.equal(got, want)
+    assert bool((score.max(0).values == score.amax(0)).logical_or(score.isnan().any(0)).all())
+    assert int(got[1, 1]) == 7 and int(got[1, 2]) == 3 and bool((got[0, :5] == 0).all())
 
 
 def test_config_errors(tiny_backbone) -> None:
