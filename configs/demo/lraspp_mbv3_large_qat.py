@@ -14,7 +14,8 @@
 # "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference"): 60 iterations,
 # SGD at 1/20 of the demo's base LR with poly decay.
 # The model is configs/demo/lraspp_mbv3_large_demo.py's (configs inherit only _base_ files).
-_base_ = ['../_base_/models/lraspp.py', '../_base_/datasets/demo_cityscapes.py', '../_base_/default_runtime.py']
+_base_ = ['../_base_/models/lraspp.py', '../_base_/datasets/demo_cityscapes.py',
+          '../_base_/schedules/lraspp_demo.py']
 
 model = dict(backbone=dict(bn_momentum=0.1), decode_head=dict(pool_kernel=16))
 qat = dict(input_hw=(256, 512))
@@ -31,16 +32,7 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 max_iters = 60
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.005, momentum=0.9, weight_decay=4e-5), clip_grad=None
-)
+optim_wrapper = dict(optimizer=dict(lr=0.005))
 param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=max_iters, by_epoch=False)]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1),
-)
-log_processor = dict(by_epoch=False, window_size=10)
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters))
