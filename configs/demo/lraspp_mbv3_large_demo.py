@@ -9,20 +9,6 @@
 # 74.5 class mIoU on val (category mIoU 83.7) after its 400 iterations in a GPU run; base LR 0.05 gave 68.8,
 # 0.02 gave 59.7. On a CPU with 2 threads one iteration took about 1.0 s (16-core Xeon host, quiet), i.e. about
 # 7 minutes of training plus ~10 s of validation; expect a few points of run-to-run spread on CPU.
-_base_ = ['../_base_/models/lraspp.py', '../_base_/datasets/demo_cityscapes.py', '../_base_/default_runtime.py']
-
-max_iters = 400
+_base_ = ['../_base_/models/lraspp.py', '../_base_/datasets/demo_cityscapes.py', '../_base_/schedules/lraspp_demo.py']
 
 model = dict(backbone=dict(bn_momentum=0.1), decode_head=dict(pool_kernel=16))
-
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=4e-5), clip_grad=None
-)
-param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1),
-)
-log_processor = dict(by_epoch=False, window_size=10)

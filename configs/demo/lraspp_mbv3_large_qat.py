@@ -13,8 +13,11 @@
 # A short schedule with a small learning rate (QAT adjusts a converged model to the rounding; Jacob et al. 2018 §3,
 # "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference"): 60 iterations,
 # SGD at 1/20 of the demo's base LR with poly decay.
-_base_ = ['./lraspp_mbv3_large_demo.py']
+# The model is configs/demo/lraspp_mbv3_large_demo.py's (configs inherit only _base_ files).
+_base_ = ['../_base_/models/lraspp.py', '../_base_/datasets/demo_cityscapes.py',
+          '../_base_/schedules/lraspp_demo.py']
 
+model = dict(backbone=dict(bn_momentum=0.1), decode_head=dict(pool_kernel=16))
 qat = dict(input_hw=(256, 512))
 
 train_pipeline = [

@@ -10,8 +10,10 @@
 # A short schedule with a small learning rate (QAT adjusts a converged model to the rounding; Jacob et al. 2018 §3,
 # "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference"): 100 iterations of
 # AdamW at 1e-4 with cosine decay, no warm-up (the float model is trained already).
-_base_ = ['./ssdlite_mbv3_large_demo.py']
+# The model is configs/demo/ssdlite_mbv3_large_demo.py's (configs inherit only _base_ files).
+_base_ = ['../_base_/models/ssdlite.py', '../_base_/datasets/demo_coco.py', '../_base_/schedules/ssdlite_demo.py']
 
+model = dict(backbone=dict(name='mobilenet_v3_large', reduced_tail='detection'), num_classes=6, bn_momentum=0.1)
 qat = dict(input_hw=(256, 256))  # the program's input: the demo's fixed 256x256 test resize
 
 max_iters = 100
