@@ -119,3 +119,37 @@ def test_checkpoint_of_another_config_is_a_clear_error(image_dir: Path, tmp_path
     assert str(ckpt) in err and "does not match" in err
     assert "missing in checkpoint: " in err and "not in model: decode_head." in err
     assert not (tmp_path / "o").exists()
+
+
+def test_onnxruntime_backend_writes_the_torch_backends_detections(image_dir: Path, tmp_path: Path, capsys) -> None:
+    """``--backend onnxruntime --model m.onnx`` (exported by tools/deploy/export_onnx.py from the same checkpoint)
+    gives the same predictions.json as the PyTorch backend; a missing program is one error line, exit 2."""
+    import torch
+
+    from densenets.apis import build_model, load_config
+
+    torch.manual_seed(0)
+    ckpt, onnx_file = tmp_path / "ssd.pth", tmp_path / "ssd.onnx"
+    state = build_model(load_config(SSD)).state_dict()
+    for key in [k for k in state if k.startswith("head.cls_preds.") and k.endswith(".bias")]:
+        state[key] = torch.zeros_like(state[key])  # scores spread around 0.5 instead of all near the 0.01 prior
+    torch.save({"state_dict": state}, ckpt)
+    assert load_tool("deploy/export_onnx.py").main([SSD, str(ckpt), "--out", str(onnx_file)]) == 0
+    common = [str(image_dir), "--score-thr", "0.3"]
+    assert cli.main([SSD, str(ckpt), *common, "--out-dir", str(tmp_path / "torch")]) == 0
+    assert cli.main([SSD, "none", *common, "--out-dir", str(tmp_path / "ort"), "--backend", "onnxruntime",
+                     "--model", str(onnx_file)]) == 0
+    ours, theirs = _records(tmp_path / "torch"), _records(tmp_path / "ort")
+    assert sorted(ours) == sorted(theirs) == ["a.jpg", "b.png", "c.jpg"]
+    for name in ours:
+        a, b = ours[name]["detections"], theirs[name]["detections"]
+        assert a, "the random model keeps detections above 0.3"
+        assert [d["class"] for d in a] == [d["class"] for d in b]
+        np.testing.assert_allclose([d["box"] for d in a], [d["box"] for d in b], atol=2e-2)
+        np.testing.assert_allclose([d["score"] for d in a], [d["score"] for d in b], atol=2e-4)
+    capsys.readouterr()
+    rc = cli.main([SSD, "none", *common, "--out-dir", str(tmp_path / "x"), "--backend", "onnxruntime",
+                   "--model", str(tmp_path / "missing.onnx")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err[0].startswith("error: ") and "missing.onnx" in err[0]
+    assert "Traceback" not in "\n".join(err) and err[1:] == ["(set DENSENETS_DEBUG=1 for the traceback)"]
