@@ -107,8 +107,9 @@ def run_latency(args: Any) -> dict[str, Any]:
     for b in backends:
         fns.update({f"{b.name}_model_only": b.model_only, f"{b.name}_end_to_end": b.end_to_end})
     with torch.inference_mode(), _autocast(args.device, args.amp):
-        # round-robin: ours and torchvision's calls alternate, so a busy machine slows all of them alike
-        timings = {k: t.as_ms() for k, t in time_interleaved(fns, args.runs, args.warmup, sync).items()}
+        # round-robin in a new seeded order each round: ours and torchvision's calls alternate, so a busy machine
+        # slows all of them alike, and no candidate always runs right after the same other one
+        timings = {k: t.as_ms() for k, t in time_interleaved(fns, args.runs, args.warmup, sync, order_seed=0).items()}
     result["model_only"], result["end_to_end"] = timings["model_only"], timings["end_to_end"]
     if "post_processing" in timings:
         result["post_processing"] = timings["post_processing"]

@@ -37,6 +37,7 @@ class Runtime:
     runs (eager PyTorch)."""
 
     name = "?"
+    path: str | None = None  # the exported file, named in errors
     input_hw: tuple[int, int] | None = None
     batch1 = True  # runs one image per call
 
@@ -44,11 +45,12 @@ class Runtime:
         raise NotImplementedError
 
     def __call__(self, image: Tensor) -> tuple[Tensor, ...]:
+        where = f"{self.name} ({self.path})" if self.path else self.name
         if image.dim() != 4 or image.shape[1] != 3:
-            raise ValueError(f"{self.name}: expected a [B, 3, H, W] batch, got {tuple(image.shape)}")
+            raise ValueError(f"{where}: expected a [B, 3, H, W] batch, got {tuple(image.shape)}")
         if self.input_hw is not None and tuple(image.shape[-2:]) != self.input_hw:
             raise ValueError(
-                f"{self.name}: the program was exported for {self.input_hw[0]}x{self.input_hw[1]} inputs but the "
+                f"{where}: the program was exported for {self.input_hw[0]}x{self.input_hw[1]} inputs but the "
                 f"batch is {image.shape[-2]}x{image.shape[-1]}; export it with --shape {image.shape[-2]} "
                 f"{image.shape[-1]} (the size the config's test pipeline produces)")
         image = image.float().contiguous()

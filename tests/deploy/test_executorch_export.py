@@ -1,7 +1,7 @@
 """ExecuTorch export (XNNPACK): fp32 programs equal PyTorch eager, int8 programs stay close, side-car JSON.
 
 Programs are exported once per module (lowering a whole SSDLite takes tens of seconds) at small input sizes, from
-models with non-degenerate calibrated weights (``conftest.realistic_model``).
+models with non-degenerate calibrated weights (``tests/realistic_model.py``).
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ SSD_HW = (96, 96)
 
 
 def _trained_like(make_realistic_model, config: str, hw: tuple[int, int]):
-    """``conftest.realistic_model`` with BN momentum 0.1 again (its cumulative average, ``momentum=None``, divides by
+    """``tests/realistic_model.py`` with BN momentum 0.1 again (its cumulative average, ``momentum=None``, divides by
     a data-dependent batch count that torch.export cannot trace)."""
     model = make_realistic_model(config, hw)
     for m in model.modules():

@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.quantize != "int8":
             raise UsageError(f"{args.checkpoint} is a quantization-aware-training checkpoint; it exports as int8: "
                              "add --quantize int8")
-        qat = qat_options(cfg) or dict(input_hw=tuple(args.shape or fixed_test_shape(cfg) or ()))
+        qat = qat_options(cfg)
+        if qat is None:  # the graph's input size and its training recipe are the QAT config's, as in tools/test.py
+            raise UsageError(f"{args.checkpoint} is a quantization-aware-training checkpoint but {args.config} has no "
+                             "qat field; export it with the config it was trained with (e.g. configs/demo/*_qat.py)")
         shape = padded_shape(model, tuple(args.shape) if args.shape else qat["input_hw"])
         if tuple(qat["input_hw"]) != tuple(shape):
             raise UsageError(f"the QAT graph of {args.checkpoint} takes {qat['input_hw'][0]}x{qat['input_hw'][1]} "

@@ -6,7 +6,6 @@ statistics on random images gives outputs that vary like a trained network's.
 """
 from __future__ import annotations
 
-import pytest
 import torch
 
 from densenets.apis import build_model, load_config
@@ -26,8 +25,3 @@ def realistic_model(config: str, shape: tuple[int, int], seed: int = 0):
         for _ in range(2):
             model(torch.randn(2, 3, *shape), mode="tensor")
     return model.eval()
-
-
-@pytest.fixture(scope="session")
-def make_realistic_model():
-    return realistic_model
