@@ -77,7 +77,8 @@ def test_a_program_of_another_input_size_is_a_clear_error(setup, capsys):
     """The program's fixed input size against the dataset's images: one error line naming both, no traceback."""
     root, ckpt, options, _ = setup
     small = root / "small.onnx"
-    assert load_tool("deploy/export_onnx.py").main([CONFIG, str(ckpt), "--out", str(small), "--shape", "128", "256"]) == 0
+    export = load_tool("deploy/export_onnx.py")
+    assert export.main([CONFIG, str(ckpt), "--out", str(small), "--shape", "128", "256"]) == 0
     capsys.readouterr()
     rc = test_tool.main([CONFIG, "--backend", "onnxruntime", "--model", str(small), "--work-dir",
                          str(root / "bad"), *options])
@@ -102,7 +103,8 @@ def test_qat_train_export_and_evaluate_from_the_command_line(setup, capsys):
                        "train_dataloader.num_workers=0", "train_dataloader.persistent_workers=False",
                        f"val_dataloader.dataset.data_root={data}", "val_dataloader.num_workers=0",
                        "val_dataloader.persistent_workers=False",
-                       "train_cfg.max_iters=2", "train_cfg.val_interval=100", "train_cfg.val_begin=100", "default_hooks.checkpoint.interval=2",
+                       "train_cfg.max_iters=2", "train_cfg.val_interval=100", "train_cfg.val_begin=100",
+                       "default_hooks.checkpoint.interval=2",
                        "param_scheduler.0.end=2"]) == 0
     qat_ckpt = work / "iter_2.pth"
     assert qat_ckpt.is_file()
