@@ -307,16 +307,24 @@ def qat_options(cfg: Any) -> dict | None:
     return dict(input_hw=tuple(options["input_hw"]))
 
 
+def qat_options_for_checkpoint(cfg: Any, checkpoint: str, action: str) -> dict:
+    """:func:`qat_options` of the config a QAT checkpoint is used with (to ``action`` it: evaluate, export); a
+    config without a ``qat`` field is an error, since the graph's input size and recipe are the QAT config's."""
+    options = qat_options(cfg)
+    if options is None:
+        config = getattr(cfg, "filename", None) or "the config"
+        raise ValueError(f"checkpoint {checkpoint} is a quantization-aware-training checkpoint but {config} has no "
+                         f"qat field; {action} it with the config it was trained with (e.g. configs/demo/*_qat.py)")
+    return options
+
+
 def use_qat_for_test(cfg: Any, checkpoint: str | None) -> bool:
     """``tools/test.py CONFIG CKPT`` with a QAT checkpoint: evaluate the fake-quantized graph in PyTorch (the Runner
     loads the checkpoint); the config must be the one it was trained with (its ``qat`` field). Returns whether it
     did."""
     if checkpoint is None or not osp.isfile(checkpoint) or not is_qat_checkpoint(checkpoint):
         return False
-    options = qat_options(cfg)
-    if options is None:
-        raise ValueError(f"checkpoint {checkpoint} is a quantization-aware-training checkpoint but the config has no "
-                         "qat field; evaluate it with the config it was trained with (e.g. configs/demo/*_qat.py)")
+    options = qat_options_for_checkpoint(cfg, checkpoint, "evaluate")
     cfg.model = dict(type="QATModel", model=cfg.model, float_checkpoint=None, **options)
     return True
 

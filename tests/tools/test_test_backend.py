@@ -84,7 +84,7 @@ def test_a_program_of_another_input_size_is_a_clear_error(setup, capsys):
                          str(root / "bad"), *options])
     err = capsys.readouterr().err
     assert rc == 2 and "Traceback" not in err, err[-3000:]
-    assert "small.onnx" in err and "128" in err and "256" in err, err[-3000:]
+    assert "small.onnx" in err and "128x256" in err and "256x512" in err, err[-3000:]
 
 
 def test_qat_train_export_and_evaluate_from_the_command_line(setup, capsys):
@@ -113,11 +113,14 @@ def test_qat_train_export_and_evaluate_from_the_command_line(setup, capsys):
     assert load_tool("deploy/export_executorch.py").main([qat_config, str(qat_ckpt), "--out", str(pte),
                                                           "--quantize", "int8"]) == 0
     assert json.loads(pte.with_suffix(".json").read_text())["quantization"]["mode"] == "int8 QAT"
-    capsys.readouterr()
-    rc = load_tool("deploy/export_executorch.py").main([CONFIG, str(qat_ckpt), "--out", str(root / "x.pte"),
-                                                        "--quantize", "int8"])
-    err = capsys.readouterr().err
-    assert rc == 2 and "has no qat field" in err and "iter_2.pth" in err and "Traceback" not in err, err[-2000:]
+    # the QAT checkpoint with the float config (no qat field): refused by the exporter and by tools/test.py
+    for tool, extra in (("deploy/export_executorch.py", ["--out", str(root / "x.pte"), "--quantize", "int8"]),
+                        ("test.py", ["--work-dir", str(root / "bad_qat"), *options])):
+        capsys.readouterr()
+        rc = load_tool(tool).main([CONFIG, str(qat_ckpt), *extra])
+        err = capsys.readouterr().err
+        assert rc == 2 and "Traceback" not in err, (tool, err[-2000:])
+        assert "has no qat field" in err and "iter_2.pth" in err and "lraspp_mbv3_large_demo.py" in err, (tool, err)
     program = _evaluate(root / "qat_et", [qat_config, "--backend", "executorch", "--model", str(pte)], options)
     agree = np.mean([np.mean(a == b) for a, b in zip(program[0], graph[0])])
     # random (BN-calibrated) weights leave small margins between the 19 logits, so rounding flips more pixels than

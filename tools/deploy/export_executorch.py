@@ -56,17 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     def as_trained(cfg, model):
         """A QAT checkpoint (recognised by its keys) loads into the QAT graph it was trained as."""
         nonlocal qat
-        from densenets.deploy.qat import QATModel, is_qat_checkpoint, qat_options
+        from densenets.deploy.qat import QATModel, is_qat_checkpoint, qat_options_for_checkpoint
 
         if args.checkpoint.lower() == "none" or not is_qat_checkpoint(args.checkpoint):
             return model
         if args.quantize != "int8":
             raise UsageError(f"{args.checkpoint} is a quantization-aware-training checkpoint; it exports as int8: "
                              "add --quantize int8")
-        qat = qat_options(cfg)
-        if qat is None:  # the graph's input size and its training recipe are the QAT config's, as in tools/test.py
-            raise UsageError(f"{args.checkpoint} is a quantization-aware-training checkpoint but {args.config} has no "
-                             "qat field; export it with the config it was trained with (e.g. configs/demo/*_qat.py)")
+        qat = qat_options_for_checkpoint(cfg, args.checkpoint, "export")
         shape = padded_shape(model, tuple(args.shape) if args.shape else qat["input_hw"])
         if tuple(qat["input_hw"]) != tuple(shape):
             raise UsageError(f"the QAT graph of {args.checkpoint} takes {qat['input_hw'][0]}x{qat['input_hw'][1]} "
