@@ -29,16 +29,13 @@ import ast
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone without installing
+from torch import nn
 
-from torch import nn  # noqa: E402
-
-from densenets.analysis import Complexity, count_complexity  # noqa: E402
-from densenets.analysis.backends import BACKEND_CHOICES  # noqa: E402
-from densenets.engine.cli import UsageError, command  # noqa: E402
+from densenets.analysis import Complexity, count_complexity
+from densenets.analysis.backends import BACKEND_CHOICES
+from densenets.engine.cli import UsageError, command
 
 
 class CliError(UsageError):

@@ -1,11 +1,13 @@
 # COCO 2017 detection: the dataloaders and the evaluator that every COCO dataset config shares. The task's dataset
 # configs inherit this file and add their pipelines (`train_pipeline` / `test_pipeline`) and batch sizes:
 # coco_ssdlite_320.py (SSDLite), coco_frcnn_{300,320,600,800}.py (Faster R-CNN, one per shorter side), demo_coco.py.
-# Why each coco_frcnn_*.py writes its two pipelines out, though they differ only in the resize: mmengine executes a
-# base file before (and without) its children, so a child's `short` cannot reach a list built here, and it replaces
-# a list wholesale (no merge into `pipeline`); rebuilding the nested Albumentations list in every child, or splitting
-# the resize into a pipeline step of its own (another albumentations call: box coordinates then differ by ~1e-5 px),
-# would not read or behave better. A config varies a flat list by rebuilding it from `_base_` (cityscapes_512x1024.py).
+# SSDLite's pipelines are written once, in coco_ssdlite_pipelines.py (a second base of coco_ssdlite_320.py and
+# demo_coco.py; the demo rebuilds them at its size). Why each coco_frcnn_*.py writes its two short pipelines out,
+# though they differ only in the resize: mmengine executes a base file before (and without) its children, so a
+# child's `short` cannot reach a list built in a base, and it replaces a list wholesale (no merge into `pipeline`);
+# rebuilding the nested Albumentations list in four children would be longer than the lists it replaces, and
+# splitting the resize into a pipeline step of its own (another albumentations call: box coordinates then differ by
+# ~1e-5 px) would change the training data.
 # Data layout: data/coco/annotations/instances_{train,val}2017.json, data/coco/{train,val}2017/ (see README).
 # Another root: --cfg-options train_dataloader.dataset.data_root=... val_dataloader.dataset.data_root=...
 dataset_type = 'CocoDetection'
