@@ -14,7 +14,7 @@ from mmengine.logging import print_log
 from pycocotools.coco import COCO
 
 from ..registry import DATASETS, TRANSFORMS
-from .coco_gt import check_box, read_coco_json
+from .coco_gt import check_box, is_image_info, read_coco_json
 from .image_io import BadImageError
 
 __all__ = ["CocoDetection", "coco_missing_message"]
@@ -74,6 +74,11 @@ class CocoDetection(BaseDataset):
     * ``on_bad_image="raise"``: raise, naming the file.
     * In ``test_mode`` a bad image always raises: evaluation on a silently smaller set gives wrong figures.
 
+    An image-info file (``images`` and ``categories``, no ``annotations``: COCO's ``image_info_test-dev2017.json``) is
+    read in ``test_mode`` only, as images without objects to predict on; ``metainfo["image_info"]`` is then True and
+    :class:`~densenets.evaluation.CocoMetric` accepts it only with ``format_only=True`` (the detections written for
+    the evaluation server). For training it is an error that says so (:mod:`densenets.datasets.coco_gt`).
+
     Args:
         ann_file: COCO json, relative to ``data_root`` unless absolute.
         data_root: dataset folder (``data/coco``).
@@ -127,7 +132,8 @@ class CocoDetection(BaseDataset):
             raise FileNotFoundError(coco_missing_message("image folder", img_dir, self.data_root))
 
     def _load_coco(self) -> COCO:
-        dataset = read_coco_json(self.ann_file)  # every record checked (errors name the file and the record)
+        # every record checked (errors name the file and the record); an image-info file (test-dev) only to test
+        dataset = read_coco_json(self.ann_file, image_info_ok=self.test_mode)
         coco = COCO()
         coco.dataset = dataset
         with contextlib.redirect_stdout(io.StringIO()):
@@ -153,7 +159,8 @@ class CocoDetection(BaseDataset):
         self._check_paths()
         coco = self._load_coco()
         classes, cat_ids = self._resolve_classes(coco)
-        self._metainfo.update(classes=classes, cat_ids=cat_ids, ann_file=self.ann_file)
+        self._metainfo.update(classes=classes, cat_ids=cat_ids, ann_file=self.ann_file,
+                              image_info=is_image_info(coco.dataset))
         declared = {int(c["id"]) for c in coco.dataset["categories"]}
         cat2label = {cid: i for i, cid in enumerate(cat_ids)}
         img_dir = self.data_prefix.get("img", "")
@@ -224,8 +231,11 @@ class CocoDetection(BaseDataset):
 
     def _log_problems(self, num_images: int) -> None:
         mode = "test" if self.test_mode else "train"
+        info = ("; an image-info file (no annotations): detections can only be written for the evaluation server"
+                if self._metainfo.get("image_info") else "")
         print_log(
-            f"CocoDetection({self.ann_file}, {mode}): {num_images} images, {len(self._metainfo['classes'])} classes",
+            f"CocoDetection({self.ann_file}, {mode}): {num_images} images, {len(self._metainfo['classes'])} classes"
+            f"{info}",
             logger="current",
         )
         for reason, files in self.problems.items():

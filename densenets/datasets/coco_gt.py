@@ -12,6 +12,12 @@ detection can match them, and the ``gt_boxes='cleaned'`` option), so both apply 
 - A well-formed box is **unusable** (:data:`UNUSABLE` reasons) when a coordinate is not finite, its width or height
   is ≤ 0, or it lies entirely outside its image; it is **clipped** to the image when partly outside.
 
+An **image-info** file lists ``images`` and ``categories`` but no ``annotations`` (COCO's
+``image_info_test-dev2017.json`` / ``image_info_test2017.json``: the test splits, whose ground truth only the evaluation
+server has). It can only be predicted on and the detections written for the server: :func:`read_coco_json` reads it
+with ``image_info_ok=True`` (a ``test_mode`` dataset, ``CocoMetric(format_only=True)``) and otherwise refuses it with
+a message that says so, instead of training on no objects or scoring against none.
+
 COCO's own boxes are ``[x, y, w, h]`` in pixels, ``(x, y)`` the top-left corner (Lin et al., ECCV 2014; the format
 pycocotools reads).
 """
@@ -23,7 +29,7 @@ import numbers
 from typing import Any, Mapping
 
 __all__ = ["AnnotationError", "CLIPPED", "NON_FINITE", "OUTSIDE", "UNUSABLE", "ZERO_SIZE", "check_box",
-           "check_image", "check_annotation", "read_coco_json"]
+           "check_image", "check_annotation", "is_image_info", "read_coco_json"]
 
 ZERO_SIZE = "boxes with zero/negative size dropped"
 NON_FINITE = "boxes with non-finite coordinates dropped"
@@ -107,25 +113,37 @@ def check_box(bbox: list[float], height: int,
     return (x1, y1, x2, y2), None
 
 
-def read_coco_json(ann_file: str) -> dict:
+def is_image_info(dataset: Mapping) -> bool:
+    """Whether a COCO json read by :func:`read_coco_json` is an image-info file (no ``annotations``)."""
+    return "annotations" not in dataset
+
+
+def read_coco_json(ann_file: str, image_info_ok: bool = False) -> dict:
     """Read a COCO detection json and check every record (:func:`check_image`, :func:`check_annotation`, the
     categories) before pycocotools indexes it — its ``createIndex`` fails with a bare ``KeyError`` on a record without
-    ``id`` / ``image_id``. Errors name the file and the record."""
+    ``id`` / ``image_id``. Errors name the file and the record. An image-info file (no ``annotations``; see the
+    module docstring) is returned as it is with ``image_info_ok=True`` and is an error otherwise."""
     try:
         with open(ann_file, encoding="utf-8") as f:
             dataset = json.load(f)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise AnnotationError(f"{ann_file}: cannot read the COCO annotation file ({e})") from e
-    if not isinstance(dataset, dict) or not all(k in dataset for k in ("images", "annotations", "categories")):
+    if not isinstance(dataset, dict) or not all(k in dataset for k in ("images", "categories")):
         raise AnnotationError(
             f"{ann_file}: not a COCO detection file (needs the keys 'images', 'annotations', 'categories')")
+    if is_image_info(dataset) and not image_info_ok:
+        raise AnnotationError(
+            f"{ann_file}: an image-info file (images and categories, no 'annotations'; COCO's test-dev / test2017 "
+            "files are such): there is no ground truth to train on or to score against. Its images can only be "
+            "predicted on and the detections written for the evaluation server: tools/test.py CONFIG CHECKPOINT "
+            "--format-only --out-dir DIR with this file as test_dataloader.dataset.ann_file")
     for key in ("images", "annotations", "categories"):
-        if not isinstance(dataset[key], list):
+        if key in dataset and not isinstance(dataset[key], list):
             raise AnnotationError(f"{ann_file}: '{key}' must be a list, got {type(dataset[key]).__name__}")
     for i, cat in enumerate(dataset["categories"]):
         if not isinstance(cat, Mapping) or not _is_int(cat.get("id")) or not isinstance(cat.get("name"), str):
             raise AnnotationError(f"{ann_file}: categories[{i}] needs an integer 'id' and a 'name', got {cat!r}")
     image_ids = {check_image(info, ann_file, i)[0] for i, info in enumerate(dataset["images"])}
-    for i, ann in enumerate(dataset["annotations"]):
+    for i, ann in enumerate(dataset.get("annotations", ())):
         check_annotation(ann, ann_file, i, image_ids)
     return dataset

@@ -12,7 +12,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from ..datasets.coco_gt import CLIPPED, UNUSABLE, check_box, read_coco_json
+from ..datasets.coco_gt import CLIPPED, UNUSABLE, AnnotationError, check_box, is_image_info, read_coco_json
 from ..registry import METRICS
 
 __all__ = ["CocoMetric", "COCO_METRIC_NAMES"]
@@ -113,6 +113,25 @@ class CocoMetric(BaseMetric):
         self.backend = backend
         self.cat_ids = tuple(int(c) for c in cat_ids) if cat_ids is not None else None
 
+    # ------------------------------------------------------------------ dataset
+    @property
+    def dataset_meta(self) -> dict | None:
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: dict | None) -> None:
+        """Set by the Runner's loop before the first batch: an image-info dataset (test-dev) that this metric would
+        score is refused here, before a whole pass over the test set, rather than in :meth:`compute_metrics`."""
+        if dataset_meta and dataset_meta.get("image_info") and not self.format_only and not self.ann_file:
+            raise AnnotationError(self._image_info_message(dataset_meta.get("ann_file")))
+        self._dataset_meta = dataset_meta
+
+    @staticmethod
+    def _image_info_message(ann_file: str | None) -> str:
+        return (f"CocoMetric: {ann_file} is an image-info file (no 'annotations', like COCO's test-dev): there is "
+                "no ground truth to score against. Write the detections for the evaluation server instead: "
+                "format_only=True with outfile_prefix (tools/test.py CONFIG CHECKPOINT --format-only --out-dir DIR)")
+
     # ------------------------------------------------------------------ per batch
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -163,7 +182,11 @@ class CocoMetric(BaseMetric):
     def compute_metrics(self, results: list) -> dict[str, float]:
         COCO, COCOeval = _backend_api(self.backend)
         ann_file = self._resolve_ann_file()
-        dataset = read_coco_json(ann_file)  # malformed records: an error naming the file and the record
+        # malformed records: an error naming the file and the record; an image-info file (test-dev) can only be
+        # formatted for the server
+        dataset = read_coco_json(ann_file, image_info_ok=True)
+        if is_image_info(dataset) and not self.format_only:
+            raise AnnotationError(self._image_info_message(ann_file))
         label_to_cat = self._label_to_cat(dataset)
         records = self.results_to_records(results, label_to_cat)
         img_ids = sorted({r[0] for r in results})

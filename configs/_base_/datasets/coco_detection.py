@@ -40,7 +40,9 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # ann_file defaults to the evaluated dataset's; backend='faster_coco_eval' gives the same figures, faster.
-# test-dev: set test_dataloader.dataset to image_info_test-dev2017.json / test2017 and
-# test_evaluator=dict(type='CocoMetric', format_only=True, outfile_prefix='work_dirs/test-dev/detections')
+# test-dev (an image-info file: images, no annotations; only written for the evaluation server):
+#   tools/test.py CONFIG CKPT --format-only --out-dir DIR --cfg-options
+#       test_dataloader.dataset.ann_file=annotations/image_info_test-dev2017.json
+#       test_dataloader.dataset.data_prefix.img=test2017/
 val_evaluator = dict(type='CocoMetric', backend='pycocotools')
 test_evaluator = val_evaluator
