@@ -25,3 +25,21 @@ def realistic_model(config: str, shape: tuple[int, int], seed: int = 0):
         for _ in range(2):
             model(torch.randn(2, 3, *shape), mode="tensor")
     return model.eval()
+
+
+def calibrate_torchvision_detector(tv, images) -> None:
+    """A fresh torchvision detector, made to rank like a trained one: its backbone BN statistics are those of
+    ``images`` (uint8 CHW; fresh statistics shrink the features to ~1e-8 and every score ties), and its heads' scores
+    and box deltas are spread (drawn from the global RNG) so that ranking and NMS have no near-ties."""
+    for m in tv.backbone.body.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None  # cumulative average: the statistics of the calibration images themselves
+    with torch.no_grad():
+        tv.backbone.body.train()
+        for image in images:
+            tv.backbone.body(tv.transform([image.float() / 255])[0].tensors)
+        tv.backbone.body.eval()
+        for layer in (tv.rpn.head.cls_logits, tv.roi_heads.box_predictor.cls_score):
+            layer.weight.normal_(0, 0.5)
+        for layer in (tv.rpn.head.bbox_pred, tv.roi_heads.box_predictor.bbox_pred):
+            layer.weight.normal_(0, 0.05)

@@ -15,7 +15,13 @@ from mmengine.logging import print_log
 from ..datasets.coco_gt import CLIPPED, UNUSABLE, AnnotationError, check_box, is_image_info, read_coco_json
 from ..registry import METRICS
 
-__all__ = ["CocoMetric", "COCO_METRIC_NAMES"]
+__all__ = ["CocoMetric", "COCO_METRIC_NAMES", "LABEL_SPACES"]
+
+#: what a model's labels index: ``"contiguous"`` the dataset's classes (``metainfo["cat_ids"][label]``, densenets'
+#: models), ``"coco_category_ids"`` COCO's category ids 1..90 as ``label + 1`` (torchvision's COCO-trained detectors:
+#: 91 outputs, index 0 the background, index i category id i, the 10 ids COCO does not use included)
+LABEL_SPACES: tuple[str, ...] = ("contiguous", "coco_category_ids")
+NUM_COCO_CATEGORY_IDS = 90
 
 #: metric names, in the order of ``COCOeval.stats`` (``coco/`` is prepended by mmengine)
 COCO_METRIC_NAMES: tuple[str, ...] = (
@@ -67,6 +73,12 @@ class CocoMetric(BaseMetric):
         backend: ``"pycocotools"`` or ``"faster_coco_eval"`` (the same figures; the latter is faster).
         cat_ids: contiguous label -> category id, when the metric is used without a dataset; defaults to
             ``dataset_meta["cat_ids"]``, else the annotation file's categories in id order.
+        label_space: one of :data:`LABEL_SPACES`; ``"coco_category_ids"`` scores a model whose labels are COCO
+            category ids minus one (torchvision's COCO weights loaded with ``num_classes=90``; see
+            ``tools/convert_torchvision_detector.py``). Detections of a category id that is not evaluated (the 10
+            ids COCO leaves unused, or classes outside the dataset's ``metainfo["classes"]``) are left out of the
+            scores and of the written results, with a logged count — as torchvision's reference evaluation, whose
+            ``COCOeval`` scores the ground truth's categories only.
 
         gt_boxes: ``"json"`` (default; the official protocol) scores against the annotation file as pycocotools
             reads it; ``"cleaned"`` against the boxes :class:`~densenets.datasets.CocoDetection` trains on (the
@@ -96,6 +108,7 @@ class CocoMetric(BaseMetric):
         backend: str = "pycocotools",
         cat_ids: Sequence[int] | None = None,
         gt_boxes: str = "json",
+        label_space: str = "contiguous",
         collect_device: str = "cpu",
         prefix: str | None = None,
     ) -> None:
@@ -104,6 +117,12 @@ class CocoMetric(BaseMetric):
         if gt_boxes not in ("json", "cleaned"):
             raise ValueError(f"CocoMetric: gt_boxes must be 'json' or 'cleaned', got {gt_boxes!r}")
         self.gt_boxes = gt_boxes
+        if label_space not in LABEL_SPACES:
+            raise ValueError(f"CocoMetric: label_space must be one of {LABEL_SPACES}, got {label_space!r}")
+        if label_space != "contiguous" and cat_ids is not None:
+            raise ValueError(f"CocoMetric: label_space={label_space!r} defines the label -> category id map; "
+                             "drop cat_ids")
+        self.label_space = label_space
         if format_only and not outfile_prefix:
             raise ValueError("CocoMetric: format_only=True writes the results json and needs outfile_prefix")
         self.ann_file = ann_file
@@ -160,10 +179,36 @@ class CocoMetric(BaseMetric):
         return ann_file
 
     def _label_to_cat(self, dataset: dict) -> np.ndarray:
+        if self.label_space == "coco_category_ids":
+            return np.arange(1, NUM_COCO_CATEGORY_IDS + 1, dtype=np.int64)
         cat_ids = self.cat_ids or (self.dataset_meta or {}).get("cat_ids")
         if cat_ids is None:
             cat_ids = sorted(int(c["id"]) for c in dataset["categories"])
         return np.asarray(cat_ids, dtype=np.int64)
+
+    def _evaluated_cats(self, dataset: dict, label_to_cat: np.ndarray, ann_file: str) -> list[int]:
+        """The category ids that are scored: those the labels map to that the dataset evaluates (its
+        ``metainfo["cat_ids"]``, else every category of ``ann_file``)."""
+        evaluated = (self.dataset_meta or {}).get("cat_ids") or [int(c["id"]) for c in dataset["categories"]]
+        evaluated = {int(c) for c in evaluated}
+        cats = [c for c in dict.fromkeys(label_to_cat.tolist()) if c in evaluated]  # in label order
+        if not cats:
+            raise ValueError(
+                f"CocoMetric: none of the category ids the labels map to ({label_space_text(self.label_space)}) is "
+                f"evaluated on {ann_file} (categories {sorted(evaluated)[:10]}...): predictions "
+                "in another id space?")
+        return cats
+
+    def _drop_unevaluated(self, records: list[dict[str, Any]], cats: list[int]) -> list[dict[str, Any]]:
+        kept_ids = set(cats)
+        kept = [r for r in records if r["category_id"] in kept_ids]
+        if len(kept) < len(records):
+            dropped = sorted({r["category_id"] for r in records} - kept_ids)
+            print_log(f"CocoMetric: {len(records) - len(kept)} of {len(records)} detections are of category ids that "
+                      f"are not evaluated ({dropped[:12]}{'...' if len(dropped) > 12 else ''}; "
+                      f"{label_space_text(self.label_space)}): left out of the scores and the results file",
+                      logger="current", level=logging.WARNING)
+        return kept
 
     def results_to_records(self, results: list, label_to_cat: np.ndarray) -> list[dict[str, Any]]:
         """COCO result records (``image_id``, ``category_id``, ``bbox`` xywh, ``score``) of processed results."""
@@ -172,7 +217,8 @@ class CocoMetric(BaseMetric):
             if len(labels) and (labels.min() < 0 or labels.max() >= len(label_to_cat)):
                 raise ValueError(
                     f"CocoMetric: image {img_id} has predicted labels outside 0..{len(label_to_cat) - 1} "
-                    f"(the dataset has {len(label_to_cat)} classes)"
+                    f"({label_space_text(self.label_space, len(label_to_cat))}; a model whose labels are COCO "
+                    "category ids, e.g. torchvision's COCO weights, needs label_space='coco_category_ids')"
                 )
             cats = label_to_cat[labels]
             for box, score, cat in zip(xywh.tolist(), scores.tolist(), cats.tolist()):
@@ -188,7 +234,8 @@ class CocoMetric(BaseMetric):
         if is_image_info(dataset) and not self.format_only:
             raise AnnotationError(self._image_info_message(ann_file))
         label_to_cat = self._label_to_cat(dataset)
-        records = self.results_to_records(results, label_to_cat)
+        cats = self._evaluated_cats(dataset, label_to_cat, ann_file)
+        records = self._drop_unevaluated(self.results_to_records(results, label_to_cat), cats)
         img_ids = sorted({r[0] for r in results})
 
         if self.outfile_prefix:
@@ -206,7 +253,7 @@ class CocoMetric(BaseMetric):
                 f"CocoMetric: predictions for image ids {sorted(unknown)[:5]} not in {ann_file} "
                 "(evaluating against the wrong annotation file?)"
             )
-        audit = audit_ground_truth(dataset, img_ids, set(label_to_cat.tolist()))
+        audit = audit_ground_truth(dataset, img_ids, set(cats))
         self._log_audit(audit, ann_file, len(img_ids))
         if self.gt_boxes == "cleaned":
             dataset = cleaned_ground_truth(dataset)
@@ -223,7 +270,7 @@ class CocoMetric(BaseMetric):
             )
             metrics = {name: 0.0 for name in COCO_METRIC_NAMES}
             if self.classwise:
-                metrics.update({f"bbox_AP_{self._cat_name(gt, c)}": 0.0 for c in label_to_cat.tolist()})
+                metrics.update({f"bbox_AP_{self._cat_name(gt, c)}": 0.0 for c in cats})
             return metrics
 
         summary = io.StringIO()
@@ -234,7 +281,7 @@ class CocoMetric(BaseMetric):
             else:
                 evaluator = COCOeval(gt, dt, "bbox")
             evaluator.params.imgIds = img_ids
-            evaluator.params.catIds = sorted(set(label_to_cat.tolist()))  # the dataset's classes (a subset or all)
+            evaluator.params.catIds = sorted(cats)  # the dataset's classes (a subset or all)
             evaluator.evaluate()
             evaluator.accumulate()
             evaluator.summarize()
@@ -242,7 +289,7 @@ class CocoMetric(BaseMetric):
         print_log(f"CocoMetric ({self.backend}, {len(img_ids)} images):\n" + "\n".join(table), logger="current")
         metrics = {name: float(v) for name, v in zip(COCO_METRIC_NAMES, evaluator.stats[:12])}
         if self.classwise:
-            metrics.update(self._classwise(evaluator, gt, label_to_cat))
+            metrics.update(self._classwise(evaluator, gt, cats))
         return metrics
 
     def _log_audit(self, audit: dict[str, int], ann_file: str, num_images: int) -> None:
@@ -268,12 +315,12 @@ class CocoMetric(BaseMetric):
     def _cat_name(gt: Any, cat_id: int) -> str:
         return str(gt.cats[cat_id]["name"]) if cat_id in gt.cats else str(cat_id)
 
-    def _classwise(self, evaluator: Any, gt: Any, label_to_cat: np.ndarray) -> dict[str, float]:
+    def _classwise(self, evaluator: Any, gt: Any, cats: Sequence[int]) -> dict[str, float]:
         # precision: [T iou thresholds, R recall points, K categories, A area ranges, M max-dets]
         precision = np.asarray(evaluator.eval["precision"])
         cat_index = {int(c): k for k, c in enumerate(evaluator.params.catIds)}
         rows, out = [], {}
-        for cat in label_to_cat.tolist():
+        for cat in cats:
             k = cat_index.get(int(cat))
             p = precision[:, :, k, 0, -1] if k is not None else np.full((1,), -1.0)
             ap = float(p[p > -1].mean()) if (p > -1).any() else float("nan")
@@ -287,6 +334,14 @@ class CocoMetric(BaseMetric):
         lines += [f"{n:<{width}}  {ap * 100:6.2f}  {ap50 * 100:6.2f}" for n, ap, ap50 in rows]
         print_log("CocoMetric per-class AP (%):\n" + "\n".join(lines), logger="current")
         return out
+
+
+def label_space_text(label_space: str, num_labels: int | None = None) -> str:
+    """What a label means in ``label_space``, for messages."""
+    if label_space == "coco_category_ids":
+        return f"label_space='coco_category_ids': label l is category id l + 1, l < {NUM_COCO_CATEGORY_IDS}"
+    return "label_space='contiguous': label l is the dataset's class l" + (
+        f", the dataset has {num_labels} classes" if num_labels is not None else "")
 
 
 def audit_ground_truth(dataset: dict, img_ids: Sequence[int], cat_ids: set[int]) -> dict[str, int]:

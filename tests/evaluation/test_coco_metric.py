@@ -74,12 +74,13 @@ def _predictions(gt_file: str, seed: int = 0) -> list[dict]:
     return out
 
 
-def _direct_pycocotools(gt_file: str, preds: list[dict]) -> np.ndarray:
+def _direct_pycocotools(gt_file: str, preds: list[dict], category_id=CAT_IDS.__getitem__) -> np.ndarray:
+    """pycocotools run directly on ``preds``, each label's category id given by ``category_id(label)``."""
     records = []
     for p in preds:
         for b, s, lab in zip(p["pred_boxes"].double().tolist(), p["pred_scores"].double().tolist(),
                              p["pred_labels"].tolist()):
-            records.append({"image_id": p["img_id"], "category_id": CAT_IDS[lab],
+            records.append({"image_id": p["img_id"], "category_id": category_id(lab),
                             "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]], "score": s})
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(gt_file)
@@ -181,3 +182,38 @@ def test_evaluator_with_dataset_meta_perfect_predictions(tmp_path):
     got = evaluator.evaluate(len(samples))
     assert got["coco/bbox_mAP"] == pytest.approx(1.0)
     assert got["coco/bbox_AR@100"] == pytest.approx(1.0)
+
+
+def test_coco_category_id_labels_score_as_torchvision_reference(gt_file, tmp_path):
+    """label_space='coco_category_ids' (torchvision's COCO detectors: label l is category id l + 1) gives what
+    torchvision's reference evaluation gives: pycocotools on records whose category_id is torchvision's label,
+    COCOeval's default categories (the ground truth's), so detections of other ids (COCO's unused 12 / 26, ids the
+    file lacks) do not count; they are also left out of the written results."""
+    rng = np.random.default_rng(5)
+    tv_preds, ours = [], []
+    for p in _predictions(gt_file, seed=2):
+        tv_labels = torch.tensor([CAT_IDS[lab] for lab in p["pred_labels"].tolist()])
+        extra = 6  # confident detections of ids that are not evaluated, on top of the ground truth's boxes
+        boxes = torch.cat([p["pred_boxes"], p["pred_boxes"][:extra]])
+        scores = torch.cat([p["pred_scores"], torch.full((min(extra, len(p["pred_boxes"])),), 0.99)])
+        tv_labels = torch.cat([tv_labels, torch.tensor(rng.choice([2, 3, 12, 26, 90], len(boxes) - len(tv_labels)))])
+        tv_preds.append(dict(p, pred_boxes=boxes, pred_scores=scores, pred_labels=tv_labels))
+        ours.append(dict(p, pred_boxes=boxes, pred_scores=scores, pred_labels=tv_labels - 1))
+    # the reference: torchvision's protocol (labels are the category ids), pycocotools run directly
+    want = _direct_pycocotools(gt_file, tv_preds, category_id=int)
+    got = _run(gt_file, ours, label_space="coco_category_ids", classwise=True,
+               outfile_prefix=str(tmp_path / "tv"))
+    assert [got[f"coco/{n}"] for n in COCO_METRIC_NAMES] == pytest.approx(list(want), abs=0, rel=0)
+    assert 0.2 < got["coco/bbox_mAP"] < 0.9
+    assert set(k for k in got if "_AP_" in k) == {"coco/bbox_AP_person", "coco/bbox_AP_car", "coco/bbox_AP_boat"}
+    written = json.loads((tmp_path / "tv.bbox.json").read_text())
+    assert {r["category_id"] for r in written} == set(CAT_IDS)
+    assert len(written) == sum(lab in CAT_IDS for p in tv_preds for lab in p["pred_labels"].tolist())
+    # the same labels read as contiguous class indices: an error that names the option, not a score
+    with pytest.raises(ValueError, match="label_space='coco_category_ids'"):
+        _run(gt_file, ours)
+    # beyond COCO's 90 ids, or no evaluated id at all: errors
+    with pytest.raises(ValueError, match="outside 0..89"):
+        _run(gt_file, [dict(ours[0], pred_labels=ours[0]["pred_labels"] + 90)], label_space="coco_category_ids")
+    with pytest.raises(ValueError, match="drop cat_ids"):
+        CocoMetric(label_space="coco_category_ids", cat_ids=CAT_IDS)

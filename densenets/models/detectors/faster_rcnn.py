@@ -328,14 +328,21 @@ def load_torchvision_detector(model: FasterRCNN, path: str) -> None:
     """Load a torchvision ``fasterrcnn_mobilenet_v3_large[_320]_fpn`` checkpoint (e.g. its COCO weights) into an
     FPN-form model built with ``fpn_taps=("block13.out", "C5")`` and ``num_classes=90`` (torchvision's 91 outputs
     index COCO category ids directly). Every key must match in name and shape; otherwise a ``ValueError`` names
-    the file and the offending keys."""
+    the file and the offending keys. torchvision's trained detectors (its COCO weights) freeze the backbone's BN
+    as ``FrozenBatchNorm2d``, which has no ``num_batches_tracked`` buffer: those counters keep the model's values."""
     from ..backbones.torchvision_weights import read_checkpoint
 
     from ...engine.state_dict import compare_state_dicts  # the one key-mismatch reporter
 
     state = read_checkpoint(path)
     mapping = torchvision_fpn_keys(model)
-    mismatch = compare_state_dicts(model.state_dict(), state, mapping)
+    frozen = {ours for ours, theirs in mapping.items()
+              if theirs.endswith(".num_batches_tracked") and theirs not in state}
+    mapping = {ours: theirs for ours, theirs in mapping.items() if ours not in frozen}
+    own = {k: v for k, v in model.state_dict().items() if k not in frozen}
+    mismatch = compare_state_dicts(own, state, mapping)
     if mismatch:
         raise ValueError(f"{path}: not a matching torchvision Faster R-CNN checkpoint — {mismatch}")
-    model.load_state_dict({ours: state[theirs] for ours, theirs in mapping.items()})
+    loaded = model.state_dict()
+    loaded.update({ours: state[theirs] for ours, theirs in mapping.items()})
+    model.load_state_dict(loaded)

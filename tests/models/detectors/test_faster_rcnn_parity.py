@@ -7,6 +7,8 @@ import torch
 from torch import nn
 from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_320_fpn
 
+from realistic_model import calibrate_torchvision_detector
+
 from densenets.analysis import count_complexity
 from densenets.models.detectors.faster_rcnn import FasterRCNN, load_torchvision_detector
 
@@ -34,29 +36,24 @@ def test_parameter_count_matches_torchvision():
     assert sum(p.numel() for p in c4.parameters()) - total == (672 - 160) * 256
 
 
-def test_shared_weights_give_torchvision_outputs(tmp_path):
+@pytest.mark.parametrize("frozen_bn", [False, True], ids=["batchnorm", "frozen_bn"])
+def test_shared_weights_give_torchvision_outputs(tmp_path, frozen_bn):
+    """``frozen_bn``: the checkpoint layout of torchvision's trained detectors (its COCO weights), whose backbone BN is
+    ``FrozenBatchNorm2d``, without ``num_batches_tracked`` buffers."""
     torch.manual_seed(0)
     settings = dict(rpn_pre_nms_top_n_test=150, rpn_post_nms_top_n_test=150, rpn_score_thresh=0.05,
                     box_score_thresh=0.0)
     tv = fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None, min_size=150, max_size=640,
                                                box_score_thresh=0.0).eval()
-    for m in tv.backbone.body.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.momentum = 1.0
     # already at min_size (torchvision won't resize) and not a multiple of 32 (both pad to 160 x 224 with zeros)
     image = torch.randint(0, 256, (3, 150, 213), dtype=torch.uint8)
-    with torch.no_grad():
-        # fresh BN statistics shrink the features to ~1e-8 (every score ties); calibrate them on the test image,
-        # and spread the scores of the fresh heads so that ranking and NMS have no near-ties
-        tv.backbone.body.train()
-        tv.backbone.body(tv.transform([image.float() / 255])[0].tensors)
-        tv.backbone.body.eval()
-        for layer in (tv.rpn.head.cls_logits, tv.roi_heads.box_predictor.cls_score):
-            layer.weight.normal_(0, 0.5)
-        for layer in (tv.rpn.head.bbox_pred, tv.roi_heads.box_predictor.bbox_pred):
-            layer.weight.normal_(0, 0.05)
+    calibrate_torchvision_detector(tv, [image])
     path = tmp_path / "tv_frcnn.pth"
-    torch.save(tv.state_dict(), path)
+    state = tv.state_dict()
+    if frozen_bn:
+        state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+        assert len(state) < len(tv.state_dict())
+    torch.save(state, path)
     model = _ours(**settings).eval()
     load_torchvision_detector(model, str(path))
 
