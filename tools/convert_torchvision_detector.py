@@ -34,9 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     args = parser.parse_args(argv)
 
+    import io
+
     import torch
 
     from densenets.apis import build_model, load_config
+    from densenets.engine.checkpoint import atomic_write_bytes
     from densenets.models.backbones.torchvision_weights import read_checkpoint
     from densenets.models.detectors.faster_rcnn import load_torchvision_detector
 
@@ -46,9 +49,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     num_classes = int(state[CLASSIFIER].shape[0]) - 1
     cfg = load_config(args.config, {**args.cfg_options, "model.num_classes": num_classes})
     model = build_model(cfg)
-    load_torchvision_detector(model, args.src)
+    try:
+        load_torchvision_detector(model, args.src, state)
+    except ValueError as err:  # another form or size of model: say which config built it
+        raise UsageError(f"{args.config}: {err}") from err
     os.makedirs(os.path.dirname(os.path.abspath(args.dst)), exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "meta": {"converted_from": os.path.abspath(args.src)}}, args.dst)
+    buffer = io.BytesIO()
+    torch.save({"state_dict": model.state_dict(), "meta": {"converted_from": os.path.abspath(args.src)}}, buffer)
+    atomic_write_bytes(buffer.getvalue(), args.dst)  # never a truncated checkpoint, also when DST is SRC
     options = f"model.num_classes={num_classes}"
     if num_classes + 1 == COCO_OUTPUTS:
         options += " test_evaluator.label_space=coco_category_ids"

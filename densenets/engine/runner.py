@@ -8,6 +8,11 @@ calls it too): the file is read by :func:`~densenets.engine.checkpoint.load_chec
 mismatching keys before anything is changed. A deliberate partial load is the config's
 ``load_partial=dict(only=[...], skip=[...])`` (``tools/train.py --load-only / --load-skip``); resuming is never
 partial. Hooks see the checkpoint (``after_load_checkpoint``, e.g. ``EMAHook``) as in mmengine.
+
+The val / test loops are built with one more check: a :class:`~densenets.evaluation.CocoMetric` that would read the
+model's labels as other categories (a model of another number of classes than the evaluated dataset, or
+``label_space='coco_category_ids'`` on a model without torchvision's 90 category-id labels) is an error before the
+first batch (:meth:`~densenets.evaluation.CocoMetric.check_num_classes`), not a plausible wrong score.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from ..evaluation import CocoMetric
 from ..registry import RUNNERS
 from .checkpoint import load_checkpoint
 from .state_dict import CheckpointMismatchError, PartialLoad, load_state_checked
@@ -33,6 +39,20 @@ class DenseRunner(Runner):
         runner = super().from_cfg(cfg)
         runner.load_partial = PartialLoad.from_cfg(cfg.get("load_partial"))
         return runner
+
+    def build_val_loop(self, loop: Any) -> Any:
+        return self._check_label_space(super().build_val_loop(loop))
+
+    def build_test_loop(self, loop: Any) -> Any:
+        return self._check_label_space(super().build_test_loop(loop))
+
+    def _check_label_space(self, loop: Any) -> Any:
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        num_classes = getattr(model, "num_classes", None)  # exported programs (tools/test.py --backend) carry theirs
+        for metric in getattr(getattr(loop, "evaluator", None), "metrics", ()):
+            if isinstance(metric, CocoMetric) and num_classes is not None:
+                metric.check_num_classes(int(num_classes))
+        return loop
 
     def load_checkpoint(self, filename: str, map_location: Any = "cpu", strict: bool = False,
                         revise_keys: list = [(r"^module.", "")]) -> dict:  # noqa: B006  (mmengine's signature)

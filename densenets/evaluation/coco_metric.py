@@ -145,6 +145,27 @@ class CocoMetric(BaseMetric):
             raise AnnotationError(self._image_info_message(dataset_meta.get("ann_file")))
         self._dataset_meta = dataset_meta
 
+    def check_num_classes(self, num_classes: int) -> None:
+        """Refuse a model whose labels this metric would read as other categories: ``label_space='contiguous'``
+        needs as many classes as the evaluated dataset (or ``cat_ids``) has, ``'coco_category_ids'`` torchvision's
+        90 category-id labels. Called by the Runner when it builds the val / test loop (``dataset_meta`` set)."""
+        if self.label_space == "coco_category_ids":
+            if num_classes != NUM_COCO_CATEGORY_IDS:
+                raise ValueError(
+                    f"CocoMetric: label_space='coco_category_ids' reads labels as COCO category ids (torchvision's "
+                    f"{NUM_COCO_CATEGORY_IDS} + background outputs), but the model has {num_classes} classes: its "
+                    "labels would be scored as other categories (drop label_space for a model of the dataset's "
+                    "classes)")
+            return
+        cat_ids = self.cat_ids or (self.dataset_meta or {}).get("cat_ids")
+        if cat_ids is not None and num_classes != len(cat_ids):
+            where = (self.dataset_meta or {}).get("ann_file") or "cat_ids"
+            hint = (" (torchvision's COCO weights, labels = category ids - 1: label_space='coco_category_ids')"
+                    if num_classes == NUM_COCO_CATEGORY_IDS else "")
+            raise ValueError(
+                f"CocoMetric: the model has {num_classes} classes but {where} evaluates {len(cat_ids)}: its labels "
+                f"would be scored as other categories{hint}")
+
     @staticmethod
     def _image_info_message(ann_file: str | None) -> str:
         return (f"CocoMetric: {ann_file} is an image-info file (no 'annotations', like COCO's test-dev): there is "

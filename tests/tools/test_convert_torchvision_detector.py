@@ -18,6 +18,7 @@ from realistic_model import calibrate_torchvision_detector
 from tool_loader import load_tool
 from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_320_fpn
 
+from densenets.apis import build_model, load_config
 from densenets.datasets.demo import make_tiny_coco_demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,11 +83,25 @@ def test_without_the_label_space_it_is_an_error_not_a_score(setup, tmp_path, cap
     err = capsys.readouterr().err
     assert rc == 2 and "Traceback" not in err
     assert "label_space='coco_category_ids'" in err
+    assert "the model has 90 classes" in err  # refused when the test loop is built, before the checkpoint is read
+    # the option on a model of the dataset's own classes (contiguous labels): an error, not a score
+    own = tmp_path / "own.pth"
+    torch.save({"state_dict": build_model(load_config(CONFIG, {"model.num_classes": 6})).state_dict()}, own)
+    assert test_tool.main([CONFIG, str(own), "--work-dir", str(tmp_path / "w"), "--cfg-options", "model.num_classes=6",
+                           "test_evaluator.label_space=coco_category_ids", *_data_options(setup["root"])]) == 2
+    err = capsys.readouterr().err
+    assert "label_space='coco_category_ids'" in err and "the model has 6 classes" in err
     # the unconverted file in tools/test.py, or another checkpoint in the converter: one message naming the file
     assert test_tool.main([CONFIG, str(setup["src"]), "--work-dir", str(tmp_path / "w"), "--cfg-options",
-                           "model.num_classes=90", *_data_options(setup["root"])]) == 2
+                           "model.num_classes=90", "test_evaluator.label_space=coco_category_ids",
+                           *_data_options(setup["root"])]) == 2
     assert str(setup["src"]) in capsys.readouterr().err
     other = tmp_path / "other.pth"
     torch.save({"state_dict": {"conv.weight": torch.zeros(1)}}, other)
     assert convert.main([CONFIG, str(other), str(tmp_path / "x.pth")]) == 2
     assert str(other) in capsys.readouterr().err and not (tmp_path / "x.pth").exists()
+    # a config of a model torchvision has no twin of: the config named, nothing written
+    ssd = str(ROOT / "configs/ssdlite_mbv3_large.py")
+    assert convert.main([ssd, str(setup["src"]), str(tmp_path / "x.pth")]) == 2
+    err = capsys.readouterr().err
+    assert ssd in err and "not a SSDLite" in err and "Traceback" not in err and not (tmp_path / "x.pth").exists()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Mapping, Sequence
 
 import torch
 from mmengine.model import BaseModel
@@ -312,8 +312,12 @@ def torchvision_fpn_keys(model: FasterRCNN) -> dict[str, str]:
     from ..backbones.mobilenet_v3 import MobileNetV3
     from ..backbones.torchvision_weights import mobilenet_v3_keys
 
-    if model.neck is None or not isinstance(model.backbone, MobileNetV3):
-        raise ValueError("torchvision_fpn_keys: only the FPN form on a MobileNetV3 backbone has a torchvision twin")
+    if not isinstance(model, FasterRCNN) or model.neck is None or not isinstance(model.backbone, MobileNetV3):
+        what = ("the C4 form" if isinstance(model, FasterRCNN) and model.neck is None else
+                f"a {type(model).__name__}" + (f" on {type(model.backbone).__name__}"
+                                               if isinstance(model, FasterRCNN) else ""))
+        raise ValueError("torchvision_fpn_keys: only the FPN-form Faster R-CNN on a MobileNetV3 backbone has a "
+                         f"torchvision twin, not {what}")
     mapping = {f"backbone.{k}": "backbone.body." + v.removeprefix("features.")
                for k, v in mobilenet_v3_keys(model.backbone).items()}
     for key in model.state_dict():
@@ -324,17 +328,18 @@ def torchvision_fpn_keys(model: FasterRCNN) -> dict[str, str]:
     return mapping
 
 
-def load_torchvision_detector(model: FasterRCNN, path: str) -> None:
+def load_torchvision_detector(model: FasterRCNN, path: str, state: Mapping[str, Tensor] | None = None) -> None:
     """Load a torchvision ``fasterrcnn_mobilenet_v3_large[_320]_fpn`` checkpoint (e.g. its COCO weights) into an
     FPN-form model built with ``fpn_taps=("block13.out", "C5")`` and ``num_classes=90`` (torchvision's 91 outputs
     index COCO category ids directly). Every key must match in name and shape; otherwise a ``ValueError`` names
     the file and the offending keys. torchvision's trained detectors (its COCO weights) freeze the backbone's BN
-    as ``FrozenBatchNorm2d``, which has no ``num_batches_tracked`` buffer: those counters keep the model's values."""
+    as ``FrozenBatchNorm2d``, which has no ``num_batches_tracked`` buffer: those counters keep the model's values.
+    ``state``: the file's state dict when the caller has already read it (``path`` then only names it in errors)."""
     from ..backbones.torchvision_weights import read_checkpoint
 
     from ...engine.state_dict import compare_state_dicts  # the one key-mismatch reporter
 
-    state = read_checkpoint(path)
+    state = read_checkpoint(path) if state is None else state
     mapping = torchvision_fpn_keys(model)
     frozen = {ours for ours, theirs in mapping.items()
               if theirs.endswith(".num_batches_tracked") and theirs not in state}
